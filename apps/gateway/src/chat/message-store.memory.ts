@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { ChatMessage } from '@chorus/protocol';
+import {
+  type AppendInput,
+  type AppendResult,
+  DEFAULT_HISTORY_CAP,
+  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  type HistoryPage,
+  type MessageListener,
+  type MessageStore,
+  messageId,
+} from './message-store';
+
+interface RoomLog {
+  epoch: string;
+  seq: number;
+  /** Kept in seq order; trimmed from the front past the cap. */
+  messages: ChatMessage[];
+  idempotency: Map<string, { message: ChatMessage; expiresAt: number }>;
+}
+
+export interface MemoryMessageStoreOptions {
+  historyCap?: number;
+  idempotencyTtlSeconds?: number;
+  now?: () => number;
+}
+
+/** The embedded-mode message store: one process, so a plain Map and synchronous fan-out are atomic. */
+export class MemoryMessageStore implements MessageStore {
+  readonly #rooms = new Map<string, RoomLog>();
+  readonly #listeners = new Set<MessageListener>();
+  readonly #cap: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(options: MemoryMessageStoreOptions = {}) {
+    this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
+    this.#ttlMs = (options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async append(input: AppendInput): Promise<AppendResult> {
+    const log = this.#log(input.room);
+    if (input.clientMsgId !== undefined) {
+      const seen = log.idempotency.get(input.clientMsgId);
+      if (seen && seen.expiresAt > this.#now()) return { message: seen.message, duplicate: true };
+    }
+    log.seq += 1;
+    const message: ChatMessage = {
+      id: messageId(log.epoch, log.seq),
+      room: input.room,
+      epoch: log.epoch,
+      seq: log.seq,
+      user: { id: input.user.id, name: input.user.name },
+      text: input.text,
+      ts: input.ts,
+      ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),
+    };
+    log.messages.push(message);
+    if (log.messages.length > this.#cap) log.messages.splice(0, log.messages.length - this.#cap);
+    if (input.clientMsgId !== undefined) {
+      log.idempotency.set(input.clientMsgId, { message, expiresAt: this.#now() + this.#ttlMs });
+      this.#expireIdempotency(log);
+    }
+    for (const listener of this.#listeners) listener(message);
+    return { message, duplicate: false };
+  }
+
+  async latest(room: string, limit: number): Promise<HistoryPage> {
+    const log = this.#log(room);
+    return { epoch: log.epoch, messages: log.messages.slice(-limit) };
+  }
+
+  async before(room: string, before: number, limit: number): Promise<HistoryPage> {
+    const log = this.#log(room);
+    const older = log.messages.filter((m) => m.seq < before);
+    return { epoch: log.epoch, messages: older.slice(-limit) };
+  }
+
+  async after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }> {
+    const log = this.#log(room);
+    const oldestKept = log.messages[0]?.seq ?? log.seq + 1;
+    const newer = log.messages.filter((m) => m.seq > after).slice(0, limit);
+    return { epoch: log.epoch, messages: newer, complete: after + 1 >= oldestKept };
+  }
+
+  async subscribe(listener: MessageListener): Promise<() => Promise<void>> {
+    this.#listeners.add(listener);
+    return async () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #log(room: string): RoomLog {
+    let log = this.#rooms.get(room);
+    if (!log) {
+      log = { epoch: randomBytes(6).toString('hex'), seq: 0, messages: [], idempotency: new Map() };
+      this.#rooms.set(room, log);
+    }
+    return log;
+  }
+
+  #expireIdempotency(log: RoomLog): void {
+    // Map iterates in insertion order, and every entry has the same TTL: stop at the first live one.
+    const now = this.#now();
+    for (const [key, entry] of log.idempotency) {
+      if (entry.expiresAt > now) break;
+      log.idempotency.delete(key);
+    }
+  }
+}

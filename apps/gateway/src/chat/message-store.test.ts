@@ -1,0 +1,151 @@
+import type { ChatMessage } from '@chorus/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRedis, type TestRedis, uniquePrefix } from '../../../../test/support/redis';
+import { eventually } from '../../../../test/support/wait';
+import type { MessageStore } from './message-store';
+import { MemoryMessageStore } from './message-store.memory';
+import { RedisMessageStore } from './message-store.redis';
+
+const alice = { id: 'u1', name: 'alice' };
+const bob = { id: 'u2', name: 'bob' };
+
+let redis: TestRedis;
+const connections: Redis[] = [];
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await redis?.stop();
+});
+
+function connect(): Redis {
+  const client = new Redis(redis.url);
+  connections.push(client);
+  return client;
+}
+
+type Factory = (options: { historyCap?: number }) => MessageStore;
+const implementations: [string, Factory][] = [
+  ['MemoryMessageStore', (o) => new MemoryMessageStore(o)],
+  [
+    'RedisMessageStore',
+    (o) => new RedisMessageStore(connect(), connect(), { prefix: uniquePrefix('msg'), ...o }),
+  ],
+];
+
+describe.each(implementations)('%s', (_name, create) => {
+  const send = (store: MessageStore, room: string, text: string, clientMsgId?: string) =>
+    store.append({ room, user: alice, text, ts: 1_700_000_000_000, ...(clientMsgId ? { clientMsgId } : {}) });
+
+  it('numbers a room’s messages 1, 2, 3… within one epoch', async () => {
+    const store = create({});
+    const a = await send(store, 'lobby', 'one');
+    const b = await send(store, 'lobby', 'two');
+    expect([a.message.seq, b.message.seq]).toEqual([1, 2]);
+    expect(a.message.epoch).toBe(b.message.epoch);
+    expect(a.message).toMatchObject({ room: 'lobby', user: alice, text: 'one', ts: 1_700_000_000_000 });
+    expect(a.message.id).toBe(`${a.message.epoch}:1`);
+  });
+
+  it('keeps separate sequences per room', async () => {
+    const store = create({});
+    await send(store, 'a', 'x');
+    await send(store, 'a', 'y');
+    const other = await send(store, 'b', 'z');
+    expect(other.message.seq).toBe(1);
+  });
+
+  it('gives unique consecutive seqs to concurrent appends', async () => {
+    const store = create({});
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => send(store, 'busy', `m${i}`)));
+    expect(results.map((r) => r.message.seq).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+  });
+
+  it('returns the original message for a repeated clientMsgId and stores nothing new', async () => {
+    const store = create({});
+    const first = await send(store, 'idem', 'hello', 'c-1');
+    const again = await send(store, 'idem', 'hello (retry)', 'c-1');
+    expect(again.duplicate).toBe(true);
+    expect(again.message).toEqual(first.message);
+    expect(first.message.clientMsgId).toBe('c-1');
+    expect((await store.latest('idem', 10)).messages).toHaveLength(1);
+  });
+
+  it('returns the latest messages oldest first and pages backwards with before', async () => {
+    const store = create({});
+    for (let i = 1; i <= 7; i++) await send(store, 'paged', `m${i}`);
+    const latest = await store.latest('paged', 3);
+    expect(latest.messages.map((m) => m.text)).toEqual(['m5', 'm6', 'm7']);
+    const older = await store.before('paged', 5, 3);
+    expect(older.messages.map((m) => m.seq)).toEqual([2, 3, 4]);
+    const oldest = await store.before('paged', 2, 3);
+    expect(oldest.messages.map((m) => m.seq)).toEqual([1]);
+    expect((await store.before('paged', 1, 3)).messages).toEqual([]);
+  });
+
+  it('reads forward after a seq and says whether the range is complete', async () => {
+    // Redis trims whole stream nodes (100 entries by default), so append well past one node.
+    const store = create({ historyCap: 5 });
+    await Promise.all(Array.from({ length: 250 }, (_, i) => send(store, 'capped', `m${i + 1}`)));
+    const page = await store.after('capped', 248, 10);
+    expect(page.messages.map((m) => m.seq)).toEqual([249, 250]);
+    expect(page.complete).toBe(true);
+    const trimmed = await store.after('capped', 2, 10);
+    expect(trimmed.complete).toBe(false);
+    const upToDate = await store.after('capped', 250, 10);
+    expect(upToDate).toMatchObject({ messages: [], complete: true });
+  });
+
+  it('caps the history it keeps', async () => {
+    const store = create({ historyCap: 5 });
+    await Promise.all(Array.from({ length: 250 }, (_, i) => send(store, 'cap', `m${i + 1}`)));
+    const all = await store.before('cap', 251, 100);
+    // Redis trims approximately (MAXLEN ~, whole nodes), so allow slack above the cap but far below 250.
+    expect(all.messages.length).toBeGreaterThanOrEqual(5);
+    expect((await store.after('cap', 0, 300)).messages.length).toBeLessThan(250);
+    expect(all.messages.at(-1)?.seq).toBe(250);
+  });
+
+  it('reports the same epoch on reads as on appends', async () => {
+    const store = create({});
+    const empty = await store.latest('fresh', 10);
+    const { message } = await send(store, 'fresh', 'hi');
+    expect(message.epoch).toBe(empty.epoch);
+  });
+
+  it('delivers every append to subscribers in seq order', async () => {
+    const store = create({});
+    const seen: ChatMessage[] = [];
+    const unsubscribe = await store.subscribe((m) => seen.push(m));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => send(store, 'live', `m${i}`)));
+    await eventually(() => expect(seen.filter((m) => m.room === 'live')).toHaveLength(30));
+    expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    await unsubscribe();
+    await send(store, 'live', 'after');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toHaveLength(30);
+  });
+
+  it('does not publish a duplicate send', async () => {
+    const store = create({});
+    const seen: ChatMessage[] = [];
+    await store.subscribe((m) => seen.push(m));
+    await send(store, 'dup', 'x', 'same');
+    await send(store, 'dup', 'x', 'same');
+    await send(store, 'dup', 'y');
+    await eventually(() => expect(seen.map((m) => m.text)).toEqual(['x', 'y']));
+  });
+
+  it('keeps text that needs escaping intact', async () => {
+    const store = create({});
+    const text = 'quote " backslash \\ slash / emoji 😀 <b>tag</b> \u2028 nul-ish \u0001';
+    const { message } = await store.append({ room: 'esc', user: bob, text, ts: 1 });
+    expect(message.text).toBe(text);
+    expect((await store.latest('esc', 1)).messages[0]?.text).toBe(text);
+  });
+});

@@ -1,0 +1,108 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRedis, type TestRedis, uniquePrefix } from '../../../../test/support/redis';
+import { sleep } from '../../../../test/support/wait';
+import type { PresenceStore } from './presence-store';
+import { MemoryPresenceStore } from './presence-store.memory';
+import { RedisPresenceStore } from './presence-store.redis';
+
+const alice = { id: 'u1', name: 'alice' };
+const bob = { id: 'u2', name: 'bob' };
+const carol = { id: 'u3', name: 'carol' };
+
+let redis: TestRedis;
+const connections: Redis[] = [];
+beforeAll(async () => {
+  redis = await startTestRedis();
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await redis?.stop();
+});
+
+type Factory = (options: { nodeTtlMs?: number }) => PresenceStore;
+const implementations: [string, Factory][] = [
+  ['MemoryPresenceStore', () => new MemoryPresenceStore()],
+  [
+    'RedisPresenceStore',
+    (o) => {
+      const client = new Redis(redis.url);
+      connections.push(client);
+      return new RedisPresenceStore(client, { prefix: uniquePrefix('presence'), ...o });
+    },
+  ],
+];
+
+describe.each(implementations)('%s', (_name, create) => {
+  it('lists the members of a room across nodes', async () => {
+    const store = create({});
+    expect(await store.join({ room: 'lobby', connId: 'c1', user: alice, node: 'n1' })).toBe(true);
+    expect(await store.join({ room: 'lobby', connId: 'c2', user: bob, node: 'n2' })).toBe(true);
+    await store.join({ room: 'other', connId: 'c3', user: carol, node: 'n1' });
+    const members = await store.members('lobby');
+    expect(members.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
+  });
+
+  it('treats a repeated join as one membership', async () => {
+    const store = create({});
+    await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
+    expect(await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(false);
+    expect(await store.members('r')).toEqual([alice]);
+  });
+
+  it('counts a user with two connections once', async () => {
+    const store = create({});
+    await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
+    await store.join({ room: 'r', connId: 'c2', user: alice, node: 'n2' });
+    expect(await store.members('r')).toEqual([alice]);
+    expect(await store.rooms(10)).toEqual([{ room: 'r', members: 1 }]);
+  });
+
+  it('removes a member on leave and drops empty rooms from the list', async () => {
+    const store = create({});
+    await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
+    expect(await store.leave({ room: 'r', connId: 'c1', node: 'n1' })).toBe(true);
+    expect(await store.leave({ room: 'r', connId: 'c1', node: 'n1' })).toBe(false);
+    expect(await store.members('r')).toEqual([]);
+    expect(await store.rooms(10)).toEqual([]);
+  });
+
+  it('lists rooms busiest first, limited', async () => {
+    const store = create({});
+    await store.join({ room: 'small', connId: 'c1', user: alice, node: 'n1' });
+    await store.join({ room: 'big', connId: 'c2', user: alice, node: 'n1' });
+    await store.join({ room: 'big', connId: 'c3', user: bob, node: 'n2' });
+    await store.join({ room: 'mid', connId: 'c4', user: carol, node: 'n2' });
+    expect(await store.rooms(2)).toEqual([
+      { room: 'big', members: 2 },
+      { room: 'mid', members: 1 },
+    ]);
+  });
+
+  it('drops every membership of a node that shuts down', async () => {
+    const store = create({});
+    await store.join({ room: 'a', connId: 'c1', user: alice, node: 'n1' });
+    await store.join({ room: 'b', connId: 'c2', user: alice, node: 'n1' });
+    await store.join({ room: 'a', connId: 'c3', user: bob, node: 'n2' });
+    await store.removeNode('n1');
+    expect(await store.members('a')).toEqual([bob]);
+    expect(await store.members('b')).toEqual([]);
+    expect(await store.rooms(10)).toEqual([{ room: 'a', members: 1 }]);
+  });
+});
+
+describe('RedisPresenceStore node liveness', () => {
+  it('hides and then sweeps the members of a node that stopped heartbeating', async () => {
+    const store = implementations[1]![1]({ nodeTtlMs: 300 });
+    await store.join({ room: 'a', connId: 'c1', user: alice, node: 'dead' });
+    await store.join({ room: 'a', connId: 'c2', user: bob, node: 'live' });
+    expect((await store.members('a')).length).toBe(2);
+    await sleep(400);
+    await store.heartbeat('live');
+    expect(await store.members('a')).toEqual([bob]);
+    expect(await store.rooms(10)).toEqual([{ room: 'a', members: 1 }]);
+    expect(await store.sweep()).toBe(1);
+    expect(await store.sweep()).toBe(0);
+    expect(await store.members('a')).toEqual([bob]);
+  });
+});

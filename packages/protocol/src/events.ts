@@ -1,0 +1,125 @@
+import type { AckError } from './errors';
+import type {
+  HistoryGetPayload,
+  MessageSendPayload,
+  RoomJoinPayload,
+  RoomLeavePayload,
+  RoomsListPayload,
+} from './schemas';
+
+/** A connected person. `id` is assigned by the server per connection. */
+export interface User {
+  id: string;
+  name: string;
+}
+
+/** One chat message as stored and delivered. */
+export interface ChatMessage {
+  /** Unique message id (`<epoch>:<seq>` within its room). */
+  id: string;
+  room: string;
+  /** Changes only when the room's history was lost (e.g. Redis restarted without persistence). */
+  epoch: string;
+  /** Per room, cluster-wide, strictly increasing from 1 within an epoch. */
+  seq: number;
+  user: User;
+  text: string;
+  /** Server time of the append, in ms since the Unix epoch. */
+  ts: number;
+  /** The sender's idempotency key, when it gave one. */
+  clientMsgId?: string;
+}
+
+/** Sent once, right after the connection is accepted. */
+export interface SessionInfo {
+  user: User;
+  /** Id of the gateway instance that holds this connection. */
+  node: string;
+}
+
+export interface PresenceEvent {
+  room: string;
+  user: User;
+  state: 'joined' | 'left';
+}
+
+export interface RoomSummary {
+  room: string;
+  /** Users in the room now, across the cluster. */
+  members: number;
+}
+
+/**
+ * Every ack: `{ ok: true, ...result }` or `{ ok: false, error }`.
+ *
+ * @example
+ * socket.emit('message:send', { room: 'lobby', text: 'hi' }, (res) => {
+ *   if (res.ok) console.log(res.message.seq);
+ *   else console.error(res.error.code);
+ * });
+ */
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: AckError };
+export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
+
+export interface RoomJoinResult {
+  room: string;
+  members: User[];
+  /** The latest messages (at most 50), oldest first; or, when resuming, every message after `since.seq`. */
+  history: ChatMessage[];
+  /** The room's current epoch. */
+  epoch: string;
+  /** Present when the join carried `since`: whether `history` continues exactly from that position. */
+  recovered?: boolean;
+}
+export interface MessageSendResult {
+  message: ChatMessage;
+}
+export interface HistoryGetResult {
+  messages: ChatMessage[];
+}
+export interface RoomsListResult {
+  rooms: RoomSummary[];
+}
+
+/** Events a client emits. Every one takes `(payload, ack)`. */
+export interface ClientToServerEvents {
+  'room:join': (payload: RoomJoinPayload, ack: AckCallback<RoomJoinResult>) => void;
+  'room:leave': (payload: RoomLeavePayload, ack: AckCallback) => void;
+  'message:send': (payload: MessageSendPayload, ack: AckCallback<MessageSendResult>) => void;
+  'history:get': (payload: HistoryGetPayload, ack: AckCallback<HistoryGetResult>) => void;
+  'rooms:list': (payload: RoomsListPayload, ack: AckCallback<RoomsListResult>) => void;
+}
+
+/** Events the server emits. */
+export interface ServerToClientEvents {
+  session: (session: SessionInfo) => void;
+  message: (message: ChatMessage) => void;
+  presence: (event: PresenceEvent) => void;
+}
+
+/** Events between gateways (through the adapter). */
+export type InterServerEvents = Record<never, never>;
+
+/** What a gateway keeps on each socket (`socket.data`). */
+export interface SocketData {
+  user: User;
+}
+
+/** The names of every client→server event, for routing and for rejecting unknown ones. */
+export const CLIENT_EVENTS = [
+  'room:join',
+  'room:leave',
+  'message:send',
+  'history:get',
+  'rooms:list',
+] as const satisfies readonly (keyof ClientToServerEvents)[];
+
+export type ClientEventName = (typeof CLIENT_EVENTS)[number];
+
+/** Path of the seed-compatible plain WebSocket endpoint: `ws://host/ws?room=lobby&name=alice`. */
+export const PLAIN_WS_PATH = '/ws';
+
+/** How a message is shown to plain WebSocket clients, as in the seed: `from <name>: <text>`. */
+export function formatPlainLine(message: Pick<ChatMessage, 'user' | 'text'>): string {
+  return `from ${message.user.name}: ${message.text}`;
+}

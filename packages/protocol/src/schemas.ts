@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ChorusError, type PayloadIssue } from './errors';
+import { LIMITS, ROOM_NAME_PATTERN } from './limits';
+
+// Every incoming payload is a strict object: unknown keys (including `__proto__`) are rejected, not stripped,
+// so a client learns about a typo instead of having it silently ignored.
+
+/** A display name: trimmed, 1–32 characters, no control characters. */
+export const NameSchema = z
+  .string()
+  .trim()
+  .min(LIMITS.nameMin, 'name must not be blank')
+  .max(LIMITS.nameMax, `name must be at most ${LIMITS.nameMax} characters`)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'name must not contain control characters');
+
+/** A room name: 1–64 characters of letters, digits, `_`, `.`, `-`. */
+export const RoomSchema = z
+  .string()
+  .min(1, 'room must not be empty')
+  .max(LIMITS.roomMax, `room must be at most ${LIMITS.roomMax} characters`)
+  .regex(ROOM_NAME_PATTERN, 'room may contain only letters, digits, "_", "." and "-"');
+
+/** Message text: 1–4000 characters, not only white space. */
+export const TextSchema = z
+  .string()
+  .min(LIMITS.textMin, 'text must not be empty')
+  .max(LIMITS.textMax, `text must be at most ${LIMITS.textMax} characters`)
+  .refine((text) => text.trim().length > 0, 'text must not be blank');
+
+/** A client-made idempotency key for a send. */
+export const ClientMsgIdSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.clientMsgIdMax)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'clientMsgId may contain only letters, digits, "_", ".", ":" and "-"');
+
+/** A message sequence number within a room. Sequence numbers start at 1. */
+export const SeqSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** Handshake `auth` object. */
+export const HandshakeAuthSchema = z.strictObject({ name: NameSchema.optional() });
+
+/** A position in a room's history: the epoch and the last seq the client has. */
+export const PositionSchema = z.strictObject({
+  epoch: z.string().min(1).max(64),
+  seq: SeqSchema,
+});
+
+export const RoomJoinSchema = z.strictObject({ room: RoomSchema, since: PositionSchema.optional() });
+export const RoomLeaveSchema = z.strictObject({ room: RoomSchema });
+export const MessageSendSchema = z.strictObject({
+  room: RoomSchema,
+  text: TextSchema,
+  clientMsgId: ClientMsgIdSchema.optional(),
+});
+export const HistoryGetSchema = z.strictObject({
+  room: RoomSchema,
+  before: SeqSchema.min(1).optional(),
+  limit: z.int().min(1).max(LIMITS.historyMax).optional(),
+});
+export const RoomsListSchema = z.strictObject({});
+
+export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
+export type Position = z.infer<typeof PositionSchema>;
+export type RoomJoinPayload = z.input<typeof RoomJoinSchema>;
+export type RoomLeavePayload = z.input<typeof RoomLeaveSchema>;
+export type MessageSendPayload = z.input<typeof MessageSendSchema>;
+export type HistoryGetPayload = z.input<typeof HistoryGetSchema>;
+export type RoomsListPayload = z.input<typeof RoomsListSchema>;
+
+/** Turns zod issues into the compact, JSON-safe form sent in `error.details`. */
+export function toPayloadIssues(error: z.ZodError): PayloadIssue[] {
+  return error.issues.slice(0, 10).map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
+}
+
+/**
+ * Parses `input` with `schema`, or throws a `ChorusError('INVALID_PAYLOAD')` listing what is wrong.
+ *
+ * @example
+ * const { room } = parsePayload(RoomJoinSchema, payload);
+ */
+export function parsePayload<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = toPayloadIssues(result.error);
+  const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  throw new ChorusError('INVALID_PAYLOAD', `invalid payload (${summary})`, issues);
+}
