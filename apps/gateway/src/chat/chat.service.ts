@@ -1,0 +1,45 @@
+import { type ChatMessage, ChorusError, LIMITS } from '@chorus/protocol';
+import type { Connection } from '../connection';
+import type { GatewayContext } from '../context';
+
+export interface ChatService {
+  send(
+    conn: Connection,
+    request: { room: string; text: string; clientMsgId?: string | undefined },
+  ): Promise<ChatMessage>;
+  history(
+    conn: Connection,
+    request: { room: string; before?: number | undefined; limit?: number | undefined },
+  ): Promise<ChatMessage[]>;
+}
+
+export function createChatService({ deps }: GatewayContext): ChatService {
+  const requireRoom = (conn: Connection, room: string) => {
+    if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
+  };
+
+  return {
+    async send(conn, { room, text, clientMsgId }) {
+      requireRoom(conn, room);
+      if (!conn.limiter.take()) throw new ChorusError('RATE_LIMITED', 'too many messages, slow down');
+      const { message, duplicate } = await deps.messages.append({
+        room,
+        user: conn.user,
+        text,
+        ts: Date.now(),
+        ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+      });
+      conn.log.debug({ room, seq: message.seq, duplicate }, 'message appended');
+      return message;
+    },
+
+    async history(conn, { room, before, limit = LIMITS.historyDefault }) {
+      requireRoom(conn, room);
+      const page =
+        before === undefined
+          ? await deps.messages.latest(room, limit)
+          : await deps.messages.before(room, before, limit);
+      return page.messages;
+    },
+  };
+}

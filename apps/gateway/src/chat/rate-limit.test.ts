@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { TokenBucket } from './rate-limit';
+
+describe('TokenBucket', () => {
+  it('allows a burst, then refuses until time refills it', () => {
+    let now = 0;
+    const bucket = new TokenBucket({ perSecond: 2, burst: 3, now: () => now });
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    now += 500;
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+    now += 10_000;
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
+export interface Config {
+  /** `PORT` (default 3000): HTTP port; 0 picks a free one. */
+  port: number;
+  /** `HOST` (default 0.0.0.0): interface to listen on. */
+  host: string;
+  /** `REDIS_URL` (default unset): with it, the cluster mode; without, the embedded single-node mode. */
+  redisUrl: string | undefined;
+  /** `REDIS_PREFIX` (default `chorus:`): prefix of every Redis key and channel. */
+  redisPrefix: string;
+  /** `NODE_ID` (default `<hostname>-<random>`): this gateway's id in logs, `session.node` and presence. */
+  nodeId: string;
+  /** `LOG_LEVEL` (default info). */
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `LOG_FORMAT` (default auto: pretty on a terminal, JSON otherwise). */
+  logPretty: boolean;
+  /** `ALLOWED_ORIGINS` (default unset: same host only): comma-separated browser origins allowed to connect. */
+  allowedOrigins: string[] | undefined;
+  /** `HISTORY_CAP` (default 10000): messages kept per room. */
+  historyCap: number;
+  /** `RATE_LIMIT_PER_SECOND` (default 10) and `RATE_LIMIT_BURST` (default 20): sends per connection. */
+  rateLimit: { perSecond: number; burst: number };
+  /** `SHUTDOWN_TIMEOUT_MS` (default 10000): longest a graceful stop may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EnvSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  REDIS_URL: z
+    .string()
+    .refine((value) => /^rediss?:\/\/[^\s]+$/.test(value), 'must look like redis://host:port')
+    .optional(),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'may contain only letters, digits, "_", ".", ":" and "-"')
+    .default('chorus:'),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'may contain only letters, digits, "_", "." and "-" (1-64)')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .optional(),
+  HISTORY_CAP: int(100, 10_000_000).default(10_000),
+  RATE_LIMIT_PER_SECOND: int(1, 100_000).default(10),
+  RATE_LIMIT_BURST: int(1, 100_000).default(20),
+  SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+});
+
+/** A configuration value that stops start-up; its message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment into a frozen `Config`, or throws a `ConfigError` whose one-line message names the
+ * offending variable. Empty variables count as unset.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  { isTTY = false }: { isTTY?: boolean } = {},
+): Readonly<Config> {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = EnvSchema.safeParse(defined);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = String(issue?.path[0] ?? 'environment');
+    throw new ConfigError(
+      `invalid ${name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(env[name])})`,
+    );
+  }
+  const e = result.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    nodeId:
+      e.NODE_ID ??
+      `${hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, '-')
+        .slice(0, 40)}-${randomBytes(3).toString('hex')}`,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && isTTY),
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    historyCap: e.HISTORY_CAP,
+    rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  });
+}

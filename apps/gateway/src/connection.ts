@@ -1,0 +1,19 @@
+import type { User } from '@chorus/protocol';
+import type { TokenBucket } from './chat/rate-limit';
+import type { Logger } from './logger';
+
+/**
+ * One client connection as the services see it, whatever its transport (Socket.IO or plain WebSocket).
+ * The transport decides how a room's live messages reach it (`subscribe`/`unsubscribe`).
+ */
+export interface Connection {
+  /** Unique in the cluster: the Socket.IO socket id, or `ws-<random>` for plain WebSocket clients. */
+  readonly id: string;
+  readonly user: User;
+  /** Rooms this connection has joined. */
+  readonly rooms: Set<string>;
+  readonly log: Logger;
+  readonly limiter: TokenBucket;
+  subscribe(room: string): void;
+  unsubscribe(room: string): void;
+}

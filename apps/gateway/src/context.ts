@@ -1,0 +1,19 @@
+import type {
+  ClientToServerEvents,
+  InterServerEvents,
+  ServerToClientEvents,
+  SocketData,
+} from '@chorus/protocol';
+import type { Server } from 'socket.io';
+import type { GatewayDeps } from './deps';
+import type { Logger } from './logger';
+
+export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** What every feature of one gateway shares. */
+export interface GatewayContext {
+  io: ChorusServer;
+  deps: GatewayDeps;
+  nodeId: string;
+  logger: Logger;
+}

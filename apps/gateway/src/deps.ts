@@ -1,0 +1,90 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import type { MessageStore } from './chat/message-store';
+import { MemoryMessageStore } from './chat/message-store.memory';
+import { RedisMessageStore } from './chat/message-store.redis';
+import type { Logger } from './logger';
+import { connectRedis } from './redis/connect';
+import type { PresenceStore } from './rooms/presence-store';
+import { MemoryPresenceStore } from './rooms/presence-store.memory';
+import { RedisPresenceStore } from './rooms/presence-store.redis';
+
+/** What a gateway needs from the outside: its stores, the Socket.IO adapter, and a readiness probe. */
+export interface GatewayDeps {
+  mode: 'memory' | 'redis';
+  messages: MessageStore;
+  presence: PresenceStore;
+  /** The Socket.IO adapter factory; undefined means the in-memory default (one node). */
+  adapter: ReturnType<typeof createAdapter> | undefined;
+  /** Resolves when the backing services answer; rejects with the reason otherwise. */
+  checkReady(): Promise<void>;
+  /** Releases connections; the gateway using these deps must be closed first. */
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  historyCap?: number;
+}
+
+/** The embedded default: everything in this process. */
+export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
+  return {
+    mode: 'memory',
+    messages: new MemoryMessageStore(options),
+    presence: new MemoryPresenceStore(),
+    adapter: undefined,
+    checkReady: async () => {},
+    close: async () => {},
+  };
+}
+
+export interface RedisDepsOptions extends StoreOptions {
+  url: string;
+  /** Prefix of every key and channel; gateways of one chat share it. */
+  prefix: string;
+  logger: Logger;
+}
+
+/**
+ * The cluster mode: stores in Redis, fan-out through `@socket.io/redis-adapter`. Opens four connections:
+ * commands, the message-feed subscriber, and the adapter's publisher and subscriber.
+ * Throws `RedisStartupError` when Redis cannot be reached.
+ */
+export async function createRedisDeps(options: RedisDepsOptions): Promise<GatewayDeps> {
+  const { url, logger } = options;
+  const opened: Redis[] = [];
+  const open = async (role: string, offlineQueue: boolean) => {
+    const client = await connectRedis(url, { role, logger, offlineQueue });
+    opened.push(client);
+    return client;
+  };
+  try {
+    const commands = await open('commands', false);
+    const feed = await open('subscriber', true);
+    const adapterPub = await open('adapter-pub', true);
+    const adapterSub = await open('adapter-sub', true);
+    return {
+      mode: 'redis',
+      messages: new RedisMessageStore(commands, feed, {
+        prefix: options.prefix,
+        historyCap: options.historyCap,
+      }),
+      presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
+      adapter: createAdapter(adapterPub, adapterSub, { key: `${options.prefix}socket.io` }),
+      checkReady: async () => {
+        for (const client of opened) {
+          if (client.status !== 'ready')
+            throw new Error(`redis ${client.options.connectionName} is ${client.status}`);
+        }
+        await commands.ping();
+      },
+      close: async () => {
+        await Promise.allSettled(opened.map((client) => client.quit()));
+        for (const client of opened) client.disconnect();
+      },
+    };
+  } catch (error) {
+    for (const client of opened) client.disconnect();
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import express, { type Express } from 'express';
+import type { GatewayDeps } from '../deps';
+import type { Logger } from '../logger';
+
+export interface HttpAppOptions {
+  nodeId: string;
+  deps: GatewayDeps;
+  logger: Logger;
+  /** Folder with the built web page; omitted or missing means no page is served. */
+  webRoot?: string | undefined;
+  /** True while the gateway drains: readiness turns 503. */
+  isDraining: () => boolean;
+}
+
+/** The HTTP side of a gateway: the chat page, `/healthz` (alive) and `/readyz` (able to serve). */
+export function createHttpApp(options: HttpAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', node: options.nodeId });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    if (options.isDraining()) {
+      res.status(503).json({ status: 'draining', node: options.nodeId });
+      return;
+    }
+    try {
+      await options.deps.checkReady();
+      res.json({ status: 'ready', node: options.nodeId, mode: options.deps.mode });
+    } catch (error) {
+      options.logger.warn({ err: { message: (error as Error).message } }, 'not ready');
+      res.status(503).json({ status: 'unavailable', node: options.nodeId });
+    }
+  });
+
+  if (options.webRoot && existsSync(options.webRoot)) {
+    app.use(
+      express.static(options.webRoot, {
+        index: 'index.html',
+        setHeaders: (res) => {
+          res.setHeader(
+            'Content-Security-Policy',
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+          );
+        },
+      }),
+    );
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  return app;
+}

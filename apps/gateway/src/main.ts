@@ -1,0 +1,89 @@
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from './config';
+import { createMemoryDeps, createRedisDeps, type GatewayDeps } from './deps';
+import { createGateway } from './gateway';
+import { createLogger } from './logger';
+import { RedisStartupError } from './redis/connect';
+
+/** Start-up problems a person can fix get one line on stderr and exit code 1, never a stack trace. */
+function fail(message: string): never {
+  process.stderr.write(`chorus: ${message}\n`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, { isTTY: process.stdout.isTTY === true });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, nodeId: config.nodeId });
+
+  let deps: GatewayDeps;
+  if (config.redisUrl) {
+    try {
+      deps = await createRedisDeps({
+        url: config.redisUrl,
+        prefix: config.redisPrefix,
+        historyCap: config.historyCap,
+        logger,
+      });
+    } catch (error) {
+      if (error instanceof RedisStartupError) {
+        fail(
+          `${error.message}. Start Redis there, fix REDIS_URL, or unset REDIS_URL to run one node in memory.`,
+        );
+      }
+      throw error;
+    }
+  } else {
+    deps = createMemoryDeps({ historyCap: config.historyCap });
+  }
+
+  const server = createServer();
+  const gateway = createGateway(server, deps, {
+    nodeId: config.nodeId,
+    logger,
+    webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+    allowedOrigins: config.allowedOrigins,
+    rateLimit: config.rateLimit,
+  });
+
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') fail(`port ${config.port} is already in use; set PORT to another one`);
+    fail(`cannot listen on ${config.host}:${config.port} (${error.code ?? error.message})`);
+  });
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    logger.info({ port, mode: deps.mode }, `chorus listening on http://localhost:${port}`);
+  });
+
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed, exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    await gateway.close();
+    await deps.close();
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`chorus: failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

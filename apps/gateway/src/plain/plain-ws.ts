@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  type ChatMessage,
+  ChorusError,
+  formatPlainLine,
+  LIMITS,
+  NameSchema,
+  PLAIN_WS_PATH,
+  RoomSchema,
+  TextSchema,
+} from '@chorus/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { ChatService } from '../chat/chat.service';
+import type { LocalSinks } from '../chat/delivery';
+import { TokenBucket } from '../chat/rate-limit';
+import type { Connection } from '../connection';
+import type { GatewayContext } from '../context';
+import { originAllowed } from '../http/origin';
+import type { RoomService } from '../rooms/rooms.service';
+import { toAckError } from '../socket/ack';
+import { guestName, newUserId } from '../socket/handshake';
+
+export interface PlainWsOptions {
+  rooms: RoomService;
+  chat: ChatService;
+  sinks: LocalSinks;
+  allowedOrigins: readonly string[] | undefined;
+  rateLimit: { perSecond: number; burst: number };
+}
+
+/**
+ * The seed's plain WebSocket protocol at `/ws?room=<room>&name=<name>`: each text frame is posted to the room,
+ * each message of the room arrives as the text frame `from <name>: <text>`. Errors arrive as `error: <CODE> <message>`.
+ */
+export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext, options: PlainWsOptions) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxFrameBytes });
+  const log = ctx.logger.child({ transport: 'plain-ws' });
+
+  const reject = (socket: Duplex, status: number, reason: string) => {
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${reason}\n`,
+    );
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== PLAIN_WS_PATH) {
+      // Socket.IO answers its own path; any other upgrade is refused here.
+      if (!url.pathname.startsWith('/socket.io/')) reject(socket, 404, 'Not Found');
+      return;
+    }
+    if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden origin');
+    const room = RoomSchema.safeParse(url.searchParams.get('room') ?? 'lobby');
+    const name = NameSchema.optional().safeParse(url.searchParams.get('name') ?? undefined);
+    if (!room.success) return reject(socket, 400, `Bad room: ${room.error.issues[0]?.message}`);
+    if (!name.success) return reject(socket, 400, `Bad name: ${name.error.issues[0]?.message}`);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      serve(ws, room.data, name.data ?? guestName());
+    });
+  };
+
+  function serve(ws: WebSocket, room: string, name: string) {
+    const id = `ws-${randomBytes(8).toString('base64url')}`;
+    const user = { id: newUserId(), name };
+    const connLog = log.child({ socket: id, user: user.id, room });
+    const sink = (message: ChatMessage) => {
+      if (ws.readyState === ws.OPEN) ws.send(formatPlainLine(message));
+    };
+    const conn: Connection = {
+      id,
+      user,
+      rooms: new Set(),
+      log: connLog,
+      limiter: new TokenBucket(options.rateLimit),
+      subscribe: (r) => options.sinks.add(r, sink),
+      unsubscribe: (r) => options.sinks.remove(r, sink),
+    };
+    const sendError = (error: unknown) => {
+      const { code, message } = toAckError(error, connLog, 'plain:message');
+      if (ws.readyState === ws.OPEN) ws.send(`error: ${code} ${message}`);
+    };
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, 30_000);
+    ping.unref();
+
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        ws.close(1003, 'text frames only');
+        return;
+      }
+      const text = TextSchema.safeParse(data.toString());
+      if (!text.success) {
+        sendError(new ChorusError('INVALID_PAYLOAD', text.error.issues[0]?.message ?? 'invalid text'));
+        return;
+      }
+      // Frames that arrive while the join is in flight wait for it, in order.
+      joined
+        .then((ok) => (ok ? options.chat.send(conn, { room, text: text.data }) : undefined))
+        .catch(sendError);
+    });
+    ws.on('error', (error) => connLog.warn({ err: { message: error.message } }, 'plain socket error'));
+    let closed = false;
+    ws.on('close', (code) => {
+      closed = true;
+      clearInterval(ping);
+      connLog.info({ code }, 'disconnected');
+      void joined.then(() => options.rooms.leaveAll(conn));
+    });
+    connLog.info('connected');
+    const joined: Promise<boolean> = options.rooms.join(conn, { room }).then(
+      () => !closed,
+      (error: unknown) => {
+        sendError(error);
+        ws.close(1011, 'join failed');
+        return false;
+      },
+    );
+  }
+
+  httpServer.on('upgrade', onUpgrade);
+  return {
+    /** Closes every plain connection (1001 going away) and stops accepting new ones. */
+    close(): void {
+      httpServer.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger';
+
+/** Redis could not be reached at start-up; the message is one line, safe to show (no password). */
+export class RedisStartupError extends Error {
+  override name = 'RedisStartupError';
+}
+
+/** Where a Redis URL points, without credentials, for messages and logs. */
+export function redisTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '6379'}`;
+  } catch {
+    return 'the configured address';
+  }
+}
+
+export interface ConnectRedisOptions {
+  /** Connection role, for logs: `commands`, `subscriber`, `adapter-pub`, `adapter-sub`. */
+  role: string;
+  logger: Logger;
+  /**
+   * Queue commands while disconnected (true for pub/sub clients, which must resubscribe) or fail them at once
+   * (false for the commands client, so a send during an outage is answered `UNAVAILABLE` right away).
+   */
+  offlineQueue: boolean;
+  /** How long the first connection may take. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Opens a Redis connection and waits until it is ready. After that it reconnects by itself (backing off up to
+ * 2 s) and never throws into the process: errors are logged, once per outage.
+ */
+export async function connectRedis(url: string, options: ConnectRedisOptions): Promise<Redis> {
+  const log = options.logger.child({ redis: options.role });
+  const redisOptions: RedisOptions = {
+    lazyConnect: true,
+    connectionName: `chorus-${options.role}`,
+    enableOfflineQueue: options.offlineQueue,
+    maxRetriesPerRequest: options.offlineQueue ? null : 1,
+    commandTimeout: options.offlineQueue ? undefined : 3_000,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2_000),
+  };
+  const client = new Redis(url, redisOptions);
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (!down) log.warn({ err: { message: error.message } }, 'redis connection error');
+    down = true;
+  });
+  client.on('ready', () => {
+    if (down) log.info('redis connection restored');
+    down = false;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new RedisStartupError(`cannot connect to Redis at ${redisTarget(url)} (${reason})`);
+  }
+  return client;
+}

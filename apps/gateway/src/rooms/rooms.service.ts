@@ -1,0 +1,108 @@
+import {
+  type ChatMessage,
+  ChorusError,
+  LIMITS,
+  type Position,
+  type RoomJoinResult,
+  type RoomSummary,
+} from '@chorus/protocol';
+import type { Connection } from '../connection';
+import type { GatewayContext } from '../context';
+
+/** Most messages a resuming join replays; a longer gap answers `recovered: false` and the client reloads. */
+export const MAX_REPLAY = 5_000;
+const REPLAY_PAGE = 500;
+
+export interface RoomService {
+  join(conn: Connection, request: { room: string; since?: Position | undefined }): Promise<RoomJoinResult>;
+  leave(conn: Connection, room: string): Promise<void>;
+  /** Leaves every room; used when a connection closes. Never throws. */
+  leaveAll(conn: Connection): Promise<void>;
+  list(): Promise<RoomSummary[]>;
+}
+
+export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomService {
+  const { presence, messages } = deps;
+
+  /** Every message after `since`, when the room still has all of them in the same epoch. */
+  async function replay(
+    room: string,
+    since: Position,
+  ): Promise<{ epoch: string; messages: ChatMessage[] } | null> {
+    const out: ChatMessage[] = [];
+    let after = since.seq;
+    for (;;) {
+      const page = await messages.after(room, after, REPLAY_PAGE);
+      if (page.epoch !== since.epoch || !page.complete) return null;
+      out.push(...page.messages);
+      if (page.messages.length < REPLAY_PAGE) return { epoch: page.epoch, messages: out };
+      if (out.length >= MAX_REPLAY) return null;
+      after = page.messages.at(-1)!.seq;
+    }
+  }
+
+  return {
+    async join(conn, { room, since }) {
+      const already = conn.rooms.has(room);
+      if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
+        throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
+      }
+      // Subscribe before reading history, so no message can fall between the history and the live feed;
+      // a message in both is the same seq and the client drops the second copy.
+      conn.subscribe(room);
+      conn.rooms.add(room);
+      let isNew: boolean;
+      try {
+        isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
+      } catch (error) {
+        if (!already) {
+          conn.rooms.delete(room);
+          conn.unsubscribe(room);
+        }
+        throw error;
+      }
+      if (isNew) {
+        io.to(room).except(conn.id).emit('presence', { room, user: conn.user, state: 'joined' });
+        conn.log.info({ room }, 'joined room');
+      }
+      const [members, resumed] = await Promise.all([
+        presence.members(room),
+        since ? replay(room, since) : Promise.resolve(null),
+      ]);
+      if (resumed) return { room, members, epoch: resumed.epoch, history: resumed.messages, recovered: true };
+      const latest = await messages.latest(room, LIMITS.joinHistory);
+      return {
+        room,
+        members,
+        epoch: latest.epoch,
+        history: latest.messages,
+        ...(since ? { recovered: false } : {}),
+      };
+    },
+
+    async leave(conn, room) {
+      if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `not in room ${room}`);
+      conn.rooms.delete(room);
+      conn.unsubscribe(room);
+      const removed = await presence.leave({ room, connId: conn.id, node: nodeId });
+      if (removed) {
+        io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
+        conn.log.info({ room }, 'left room');
+      }
+    },
+
+    async leaveAll(conn) {
+      await Promise.all(
+        [...conn.rooms].map((room) =>
+          this.leave(conn, room).catch((error: unknown) =>
+            conn.log.warn({ room, err: { message: (error as Error).message } }, 'leave on close failed'),
+          ),
+        ),
+      );
+    },
+
+    list() {
+      return presence.rooms(200);
+    },
+  };
+}
