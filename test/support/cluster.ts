@@ -1,0 +1,102 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
+import { createGateway, type Gateway } from '../../apps/gateway/src/gateway';
+import type { Logger } from '../../apps/gateway/src/logger';
+import { uniquePrefix } from './redis';
+
+/** One running gateway of a test cluster. */
+export interface TestGateway {
+  nodeId: string;
+  url: string;
+  port: number;
+  gateway: Gateway;
+  deps: GatewayDeps;
+  server: HttpServer;
+  /** Graceful stop: the gateway, then its Redis connections. */
+  stop(): Promise<void>;
+}
+
+export interface TestCluster {
+  gateways: TestGateway[];
+  prefix: string;
+  /** Starts one more gateway on the same Redis and prefix. */
+  addGateway(): Promise<TestGateway>;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Redis URL; omitted means the embedded in-memory mode (then only one gateway makes sense). */
+  redisUrl?: string;
+  gateways?: number;
+  prefix?: string;
+  historyCap?: number;
+  rateLimit?: { perSecond: number; burst: number };
+  allowedOrigins?: string[];
+  webRoot?: string;
+}
+
+/** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
+export function testLogger(): Logger {
+  return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+}
+
+/** Starts `gateways` gateways on port 0 sharing one Redis and one key prefix, like production nodes. */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const prefix = options.prefix ?? uniquePrefix('cluster');
+  const logger = testLogger();
+  const gateways: TestGateway[] = [];
+  let counter = 0;
+
+  const addGateway = async (): Promise<TestGateway> => {
+    counter += 1;
+    const nodeId = `gw-${counter}`;
+    const nodeLogger = logger.child({ node: nodeId });
+    const deps = options.redisUrl
+      ? await createRedisDeps({
+          url: options.redisUrl,
+          prefix,
+          logger: nodeLogger,
+          historyCap: options.historyCap,
+        })
+      : createMemoryDeps({ historyCap: options.historyCap });
+    const server = createServer();
+    const gateway = createGateway(server, deps, {
+      nodeId,
+      logger: nodeLogger,
+      rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
+      allowedOrigins: options.allowedOrigins,
+      webRoot: options.webRoot,
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    let stopped = false;
+    const node: TestGateway = {
+      nodeId,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      gateway,
+      deps,
+      server,
+      stop: async () => {
+        if (stopped) return;
+        stopped = true;
+        await gateway.close();
+        await deps.close();
+      },
+    };
+    gateways.push(node);
+    return node;
+  };
+
+  for (let i = 0; i < (options.gateways ?? 3); i++) await addGateway();
+  return {
+    gateways,
+    prefix,
+    addGateway,
+    close: async () => {
+      await Promise.all(gateways.map((g) => g.stop()));
+    },
+  };
+}
