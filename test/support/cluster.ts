@@ -16,6 +16,8 @@ export interface TestGateway {
   server: HttpServer;
   /** Graceful stop: the gateway, then its Redis connections. */
   stop(): Promise<void>;
+  /** Like a kill -9 seen from outside: client connections and Redis links drop, nothing is cleaned up. */
+  crash(): Promise<void>;
 }
 
 export interface TestCluster {
@@ -83,6 +85,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         if (stopped) return;
         stopped = true;
         await gateway.close();
+        await deps.close();
+      },
+      crash: async () => {
+        if (stopped) return;
+        stopped = true;
+        server.closeAllConnections();
+        server.close();
         await deps.close();
       },
     };
