@@ -8,7 +8,9 @@ if (!existsSync(file)) {
   process.exit(0);
 }
 const report = JSON.parse(readFileSync(file, 'utf8'));
-const failedFiles = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+const failedFiles = report.testResults.filter(
+  (r) => r.status === 'failed' && r.assertionResults.length === 0,
+).length;
 const skipped = report.numPendingTests + report.numTodoTests;
 if (skipped > 0) console.log(`ci: ${skipped} skipped or todo tests`);
 console.log(`${report.numPassedTests} passed, ${report.numFailedTests + failedFiles} failed`);

@@ -49,7 +49,11 @@ describe('history', () => {
     const seen: number[] = [];
     let before: number | undefined;
     for (;;) {
-      const { messages } = await bob.ok('history:get', { room: 'paged', limit: 35, ...(before ? { before } : {}) });
+      const { messages } = await bob.ok('history:get', {
+        room: 'paged',
+        limit: 35,
+        ...(before ? { before } : {}),
+      });
       if (messages.length === 0) break;
       expect(messages.length).toBeLessThanOrEqual(35);
       expect(messages.map((m) => m.seq)).toEqual([...messages.map((m) => m.seq)].sort((x, y) => x - y));
@@ -68,9 +72,9 @@ describe('history', () => {
     expect((await alice.ok('history:get', { room: 'sizes', limit: 100 })).messages.map((m) => m.seq)).toEqual(
       Array.from({ length: 100 }, (_, i) => i + 11),
     );
-    expect((await alice.ok('history:get', { room: 'sizes', before: 4, limit: 100 })).messages.map((m) => m.seq)).toEqual(
-      [1, 2, 3],
-    );
+    expect(
+      (await alice.ok('history:get', { room: 'sizes', before: 4, limit: 100 })).messages.map((m) => m.seq),
+    ).toEqual([1, 2, 3]);
   });
 
   it('keeps history and seq when the gateway that wrote it is gone', async () => {
@@ -89,7 +93,9 @@ describe('history', () => {
   });
 
   it('reads the same history from every gateway', async () => {
-    const clients = await Promise.all(cluster.gateways.map((g, i) => connectClient(g.url, { name: `c${i}` })));
+    const clients = await Promise.all(
+      cluster.gateways.map((g, i) => connectClient(g.url, { name: `c${i}` })),
+    );
     for (const client of clients) await client.ok('room:join', { room: 'shared' });
     await sendMany(clients[1]!, 'shared', 7);
     const pages = await Promise.all(clients.map((c) => c.ok('history:get', { room: 'shared' })));

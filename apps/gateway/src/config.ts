@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
 export interface Config {
@@ -19,7 +19,7 @@ export interface Config {
   /** `LOG_FORMAT` (default auto: pretty on a terminal, JSON otherwise). */
   logPretty: boolean;
   /** `ALLOWED_ORIGINS` (default unset: same host only): comma-separated browser origins allowed to connect. */
-  allowedOrigins: string[] | undefined;
+  allowedOrigins: readonly string[] | undefined;
   /** `HISTORY_CAP` (default 10000): messages kept per room. */
   historyCap: number;
   /** `RATE_LIMIT_PER_SECOND` (default 10) and `RATE_LIMIT_BURST` (default 20): sends per connection. */
@@ -97,7 +97,7 @@ export function loadConfig(
         .slice(0, 40)}-${randomBytes(3).toString('hex')}`,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && isTTY),
-    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedOrigins: e.ALLOWED_ORIGINS && Object.freeze(e.ALLOWED_ORIGINS),
     historyCap: e.HISTORY_CAP,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -60,7 +60,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     destroyUpgrade: false,
     serveClient: false,
     allowRequest: (req, callback) => callback(null, originAllowed(req, options.allowedOrigins)),
-    ...(options.allowedOrigins ? { cors: { origin: [...options.allowedOrigins], credentials: true } } : {}),
+    ...(options.allowedOrigins
+      ? {
+          cors: {
+            origin: options.allowedOrigins.includes('*') ? true : [...options.allowedOrigins],
+            credentials: true,
+          },
+        }
+      : {}),
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
 
@@ -109,7 +116,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       draining = true;
       clearInterval(heartbeat);
       plain.close();
-      io.local.disconnectSockets(true);
+      // Closing the engine drops each transport ("transport close"), which clients treat as a reason to
+      // reconnect (through the load balancer, to another gateway); disconnectSockets() would tell them not to.
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.off('request', app);
       await (await unsubscribe.catch(() => async () => {}))();

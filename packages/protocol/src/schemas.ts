@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChorusError, type PayloadIssue } from './errors';
 import { LIMITS, ROOM_NAME_PATTERN } from './limits';
 

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import express, { type Express } from 'express';
 import type { GatewayDeps } from '../deps';
 import type { Logger } from '../logger';
@@ -7,7 +6,7 @@ export interface HttpAppOptions {
   nodeId: string;
   deps: GatewayDeps;
   logger: Logger;
-  /** Folder with the built web page; omitted or missing means no page is served. */
+  /** Folder with the built web page (read on each request, so a later build is picked up); omitted means none. */
   webRoot?: string | undefined;
   /** True while the gateway drains: readiness turns 503. */
   isDraining: () => boolean;
@@ -41,7 +40,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }
   });
 
-  if (options.webRoot && existsSync(options.webRoot)) {
+  if (options.webRoot) {
     app.use(
       express.static(options.webRoot, {
         index: 'index.html',

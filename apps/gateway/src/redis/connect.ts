@@ -46,7 +46,9 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
   };
   const client = new Redis(url, redisOptions);
   let down = false;
+  let lastError: NodeJS.ErrnoException | undefined;
   client.on('error', (error: Error) => {
+    lastError = error;
     if (!down) log.warn({ err: { message: error.message } }, 'redis connection error');
     down = true;
   });
@@ -58,7 +60,9 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
     await client.connect();
   } catch (error) {
     client.disconnect();
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    // connect() itself only rejects with "Connection is closed."; the socket error before it says why.
+    const cause = lastError ?? (error as NodeJS.ErrnoException);
+    const reason = cause.code ?? cause.message;
     throw new RedisStartupError(`cannot connect to Redis at ${redisTarget(url)} (${reason})`);
   }
   return client;

@@ -41,6 +41,17 @@ export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomSer
     }
   }
 
+  async function leave(conn: Connection, room: string): Promise<void> {
+    if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `not in room ${room}`);
+    conn.rooms.delete(room);
+    conn.unsubscribe(room);
+    const removed = await presence.leave({ room, connId: conn.id, node: nodeId });
+    if (removed) {
+      io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
+      conn.log.info({ room }, 'left room');
+    }
+  }
+
   return {
     async join(conn, { room, since }) {
       const already = conn.rooms.has(room);
@@ -80,21 +91,12 @@ export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomSer
       };
     },
 
-    async leave(conn, room) {
-      if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `not in room ${room}`);
-      conn.rooms.delete(room);
-      conn.unsubscribe(room);
-      const removed = await presence.leave({ room, connId: conn.id, node: nodeId });
-      if (removed) {
-        io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
-        conn.log.info({ room }, 'left room');
-      }
-    },
+    leave,
 
     async leaveAll(conn) {
       await Promise.all(
         [...conn.rooms].map((room) =>
-          this.leave(conn, room).catch((error: unknown) =>
+          leave(conn, room).catch((error: unknown) =>
             conn.log.warn({ room, err: { message: (error as Error).message } }, 'leave on close failed'),
           ),
         ),

@@ -22,8 +22,9 @@ export function useHandshake(io: ChorusServer): void {
     const parsed = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
+      const path = issue?.path.join('.');
       return next(
-        handshakeError('INVALID_PAYLOAD', `invalid auth.${issue?.path.join('.') || ''}: ${issue?.message}`),
+        handshakeError('INVALID_PAYLOAD', `invalid auth${path ? `.${path}` : ''}: ${issue?.message}`),
       );
     }
     const user: User = { id: newUserId(), name: parsed.data.name ?? guestName() };

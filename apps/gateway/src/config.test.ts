@@ -1,0 +1,156 @@
+import { hostname } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+/** Runs `loadConfig` and returns the ConfigError it throws, failing the test when it does not throw one. */
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      redisUrl: undefined,
+      redisPrefix: 'chorus:',
+      nodeId: expect.any(String),
+      logLevel: 'info',
+      logPretty: false,
+      allowedOrigins: undefined,
+      historyCap: 10_000,
+      rateLimit: { perSecond: 10, burst: 20 },
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('makes a node id from the host name and a random suffix, different per start', () => {
+    const first = loadConfig({}).nodeId;
+    const second = loadConfig({}).nodeId;
+    expect(first).toMatch(/^[A-Za-z0-9_.-]+-[0-9a-f]{6}$/);
+    expect(
+      first.startsWith(
+        hostname()
+          .replace(/[^A-Za-z0-9_.-]/g, '-')
+          .slice(0, 40),
+      ),
+    ).toBe(true);
+    expect(first).not.toBe(second);
+  });
+
+  it('parses every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      REDIS_URL: 'redis://:secret@redis.internal:6380/2',
+      REDIS_PREFIX: 'prod-chat:',
+      NODE_ID: 'gw-a.1',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
+      ALLOWED_ORIGINS: 'https://chat.example.com, https://admin.example.com,,',
+      HISTORY_CAP: '500',
+      RATE_LIMIT_PER_SECOND: '5',
+      RATE_LIMIT_BURST: '7',
+      SHUTDOWN_TIMEOUT_MS: '2500',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      redisUrl: 'redis://:secret@redis.internal:6380/2',
+      redisPrefix: 'prod-chat:',
+      nodeId: 'gw-a.1',
+      logLevel: 'debug',
+      logPretty: true,
+      allowedOrigins: ['https://chat.example.com', 'https://admin.example.com'],
+      historyCap: 500,
+      rateLimit: { perSecond: 5, burst: 7 },
+      shutdownTimeoutMs: 2500,
+    });
+  });
+
+  it('accepts PORT=0 (pick a free port), rediss:// URLs and a prefix of every allowed character', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ REDIS_URL: 'rediss://cache:6379' }).redisUrl).toBe('rediss://cache:6379');
+    expect(loadConfig({ REDIS_PREFIX: 'a.b_c-d:' }).redisPrefix).toBe('a.b_c-d:');
+  });
+
+  it('chooses the log format: pretty on a terminal by default, JSON otherwise, and as told', () => {
+    expect(loadConfig({}, { isTTY: true }).logPretty).toBe(true);
+    expect(loadConfig({}, { isTTY: false }).logPretty).toBe(false);
+    expect(loadConfig({ LOG_FORMAT: 'auto' }, { isTTY: true }).logPretty).toBe(true);
+    expect(loadConfig({ LOG_FORMAT: 'json' }, { isTTY: true }).logPretty).toBe(false);
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, { isTTY: false }).logPretty).toBe(true);
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '',
+      REDIS_URL: '',
+      REDIS_PREFIX: '',
+      NODE_ID: '',
+      LOG_LEVEL: '',
+      LOG_FORMAT: '',
+      ALLOWED_ORIGINS: '',
+      HISTORY_CAP: '',
+      RATE_LIMIT_PER_SECOND: '',
+      RATE_LIMIT_BURST: '',
+      SHUTDOWN_TIMEOUT_MS: '',
+    });
+    expect(config).toEqual({ ...loadConfig({}), nodeId: config.nodeId });
+    expect(config.redisUrl).toBeUndefined();
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(loadConfig({ PATH: '/usr/bin', HOME: '/root', NODE_ENV: 'production' }).port).toBe(3000);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['REDIS_URL', 'redis://has space'],
+    ['REDIS_PREFIX', 'bad prefix'],
+    ['REDIS_PREFIX', 'x'.repeat(65)],
+    ['NODE_ID', 'node/1'],
+    ['NODE_ID', 'n'.repeat(65)],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'yaml'],
+    ['HISTORY_CAP', '99'],
+    ['HISTORY_CAP', 'lots'],
+    ['RATE_LIMIT_PER_SECOND', '0'],
+    ['RATE_LIMIT_BURST', '100001'],
+    ['SHUTDOWN_TIMEOUT_MS', '99'],
+    ['SHUTDOWN_TIMEOUT_MS', '600001'],
+  ])('refuses %s=%j with a ConfigError naming the variable', (name, value) => {
+    const error = configError({ [name]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toMatch(new RegExp(`^invalid ${name}: `));
+    expect(error.message).toContain(JSON.stringify(value));
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('names a bad variable when several are bad', () => {
+    expect(configError({ PORT: 'abc', LOG_LEVEL: 'loud' }).message).toMatch(/^invalid (PORT|LOG_LEVEL): /);
+  });
+
+  it('returns a frozen config, nested values included', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://chat.example.com' });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.rateLimit)).toBe(true);
+    expect(Object.isFrozen(config.allowedOrigins)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+});

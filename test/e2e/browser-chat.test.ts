@@ -1,0 +1,168 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureWebBuilt, launchBrowser } from '../support/browser';
+import { type ClusterOptions, startCluster, type TestCluster, type TestGateway } from '../support/cluster';
+import { startTestRedis, type TestRedis } from '../support/redis';
+
+// Real pages in a real Chromium, served by two gateways sharing one Redis. Set CHORUS_SCREENSHOT to a file
+// path to keep a picture of the chat page.
+
+const ROOM = 'e2e';
+let webRoot: string;
+let redis: TestRedis;
+let browser: Browser;
+const clusters: TestCluster[] = [];
+const contexts: BrowserContext[] = [];
+/** Uncaught errors and console errors (CSP violations among them) of every page of the current test. */
+let pageErrors: string[] = [];
+
+beforeAll(async () => {
+  webRoot = ensureWebBuilt();
+  [redis, browser] = await Promise.all([startTestRedis(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await redis?.stop();
+});
+beforeEach(() => {
+  pageErrors = [];
+});
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((context) => context.close()));
+  await Promise.all(clusters.splice(0).map((cluster) => cluster.close()));
+});
+
+/** Two gateways on the test Redis (own key prefix), serving the built page; closed after the test. */
+async function startGateways(options: ClusterOptions = {}): Promise<TestGateway[]> {
+  const cluster = await startCluster({ redisUrl: redis.url, gateways: 2, webRoot, ...options });
+  clusters.push(cluster);
+  return cluster.gateways;
+}
+
+/** Opens the chat page of `gateway` in its own browser context, joins `room` as `name`, waits until ready. */
+async function openChat(gateway: TestGateway, name: string, room = ROOM): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+  context.setDefaultTimeout(10_000);
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`${name}: ${message.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    pageErrors.push(`${name}: unexpected dialog "${dialog.message()}"`);
+    void dialog.dismiss();
+  });
+
+  await page.goto(`${gateway.url}/?room=${room}`);
+  expect(await page.getByLabel('Room').inputValue()).toBe(room);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Connected to node ${gateway.nodeId}` })
+    .waitFor();
+  await page.locator('#text:enabled').waitFor();
+  return page;
+}
+
+/** The list item of the message whose text is exactly `text`. */
+function messageItem(page: Page, text: string) {
+  return page.locator('#messages li').filter({ has: page.locator('.text').getByText(text, { exact: true }) });
+}
+
+/** Types `text`, presses Enter, and waits until the sender's own page shows it (the send was acknowledged). */
+async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' });
+  await box.fill(text);
+  await box.press('Enter');
+  await messageItem(page, text).waitFor();
+  expect(await box.inputValue()).toBe('');
+}
+
+const messageTexts = (page: Page) => page.locator('#messages .text').allTextContents();
+
+describe('the chat page in a browser', () => {
+  it('delivers a message typed on gateway 1 to a page on gateway 2, with the sender name', async () => {
+    const [gw1, gw2] = await startGateways();
+    const alice = await openChat(gw1!, 'alice');
+    const bob = await openChat(gw2!, 'bob');
+
+    await alice.locator('#member-list li').filter({ hasText: 'bob' }).waitFor();
+    await send(alice, 'hello from alice');
+
+    for (const page of [bob, alice]) {
+      const item = messageItem(page, 'hello from alice');
+      await item.waitFor();
+      expect(await item.locator('.author').textContent()).toBe('alice');
+    }
+    // Alice got her message twice (the send's answer and the live copy) and shows it once.
+    expect(await messageTexts(alice)).toEqual(['hello from alice']);
+    expect(await bob.getByRole('status').textContent()).toBe('Connected to node gw-2');
+    expect(await bob.locator('#member-list li .name').allTextContents()).toEqual(['alice', 'bob']);
+
+    const screenshot = process.env.CHORUS_SCREENSHOT;
+    if (screenshot) await alice.screenshot({ path: screenshot });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows markup in messages and names as plain text', async () => {
+    const [gw1, gw2] = await startGateways();
+    const attack = '<img src=x onerror=alert(1)>';
+    const alice = await openChat(gw1!, 'alice');
+    const mallory = await openChat(gw2!, '<b>mallory</b>');
+
+    await send(mallory, attack);
+    const item = messageItem(alice, attack);
+    await item.waitFor();
+    expect(await item.locator('.text').textContent()).toBe(attack);
+    expect(await item.locator('.author').textContent()).toBe('<b>mallory</b>');
+    expect(await alice.locator('#messages img, #messages b').count()).toBe(0);
+
+    const member = alice.locator('#member-list li').filter({ hasText: '<b>mallory</b>' });
+    await member.waitFor();
+    expect(await alice.locator('#member-list b').count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows the history once to a late joiner, and what it missed while reconnecting', async () => {
+    const [gw1, gw2] = await startGateways();
+    const alice = await openChat(gw1!, 'alice');
+    for (const text of ['one', 'two', 'three']) await send(alice, text);
+
+    const bob = await openChat(gw2!, 'bob');
+    await messageItem(bob, 'three').waitFor();
+    expect(await messageTexts(bob)).toEqual(['one', 'two', 'three']);
+
+    // Gateway 2 drops bob's connection (as when it drains); the page comes back by itself.
+    gw2!.gateway.io.local.disconnectSockets(true);
+    await bob.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
+    expect(await bob.locator('#text').isDisabled()).toBe(true);
+    await send(alice, 'while you were away');
+
+    await bob.getByRole('status').filter({ hasText: 'Connected to node gw-2' }).waitFor();
+    await messageItem(bob, 'while you were away').waitFor();
+    expect(await messageTexts(bob)).toEqual(['one', 'two', 'three', 'while you were away']);
+    await expect.poll(() => alice.locator('#member-list li').filter({ hasText: 'bob' }).count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("shows the server's refusal next to the send box and gives the text back", async () => {
+    const [gw1] = await startGateways({ gateways: 1, rateLimit: { perSecond: 0.01, burst: 1 } });
+    const alice = await openChat(gw1!, 'alice');
+    await send(alice, 'first');
+
+    const box = alice.getByRole('textbox', { name: 'Message' });
+    await box.fill('second');
+    await box.press('Enter');
+    await alice.locator('#send-error').filter({ hasText: 'RATE_LIMITED' }).waitFor();
+    expect(await box.inputValue()).toBe('second');
+    expect(await messageTexts(alice)).toEqual(['first']);
+
+    // Input the schema refuses never reaches the server.
+    await box.fill('   ');
+    await box.press('Enter');
+    await alice.locator('#send-error').filter({ hasText: 'Text must not be blank.' }).waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+});
