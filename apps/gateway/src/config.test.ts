@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
 
 /** Runs `loadConfig` and returns the ConfigError it throws, failing the test when it does not throw one. */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -90,20 +90,7 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty variable as unset', () => {
-    const config = loadConfig({
-      PORT: '',
-      HOST: '',
-      REDIS_URL: '',
-      REDIS_PREFIX: '',
-      NODE_ID: '',
-      LOG_LEVEL: '',
-      LOG_FORMAT: '',
-      ALLOWED_ORIGINS: '',
-      HISTORY_CAP: '',
-      RATE_LIMIT_PER_SECOND: '',
-      RATE_LIMIT_BURST: '',
-      SHUTDOWN_TIMEOUT_MS: '',
-    });
+    const config = loadConfig(Object.fromEntries(CONFIG_VARIABLES.map((name) => [name, ''])));
     expect(config).toEqual({ ...loadConfig({}), nodeId: config.nodeId });
     expect(config.redisUrl).toBeUndefined();
   });

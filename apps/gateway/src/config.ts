@@ -62,6 +62,9 @@ const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
 });
 
+/** The names of every environment variable `loadConfig` reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
 /** A configuration value that stops start-up; its message names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -5,6 +5,7 @@ import type {
   SocketData,
 } from '@chorus/protocol';
 import type { Server } from 'socket.io';
+import type { RoomFeed } from './chat/room-feed';
 import type { GatewayDeps } from './deps';
 import type { Logger } from './logger';
 
@@ -16,4 +17,6 @@ export interface GatewayContext {
   deps: GatewayDeps;
   nodeId: string;
   logger: Logger;
+  /** Per-room sequencer between the cluster feed and this gateway's members. */
+  feed: RoomFeed;
 }

@@ -3,6 +3,7 @@ import { LIMITS } from '@chorus/protocol';
 import { Server } from 'socket.io';
 import { createChatService } from './chat/chat.service';
 import { LocalSinks } from './chat/delivery';
+import { RoomFeed } from './chat/room-feed';
 import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
 import { createHttpApp } from './http/app';
@@ -71,10 +72,27 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
 
-  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger };
+  const sinks = new LocalSinks();
+  const feed = new RoomFeed({
+    store: deps.messages,
+    logger,
+    // Every message of the cluster arrives here once, in seq order per room; hand it to local members only.
+    deliver: (message) => {
+      io.local.to(message.room).emit('message', message);
+      sinks.deliver(message);
+    },
+    // Closing the transport (not disconnecting the socket) makes clients reconnect and rejoin with `since`,
+    // which answers `recovered: false` with fresh history.
+    reset: (room) => {
+      const namespace = io.of('/');
+      for (const id of namespace.adapter.rooms.get(room) ?? []) namespace.sockets.get(id)?.conn.close();
+      sinks.reset(room);
+    },
+  });
+
+  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed };
   const rooms = createRoomService(ctx);
   const chat = createChatService(ctx);
-  const sinks = new LocalSinks();
 
   handleSocketConnections(ctx, { rooms, chat, rateLimit });
   const plain = attachPlainWebSocket(httpServer, ctx, {
@@ -85,11 +103,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rateLimit,
   });
 
-  // Every message of the cluster arrives here once, in seq order per room; hand it to local members only.
-  const unsubscribe = deps.messages.subscribe((message) => {
-    io.local.to(message.room).emit('message', message);
-    sinks.deliver(message);
-  });
+  const unsubscribe = deps.messages.subscribe(feed);
   unsubscribe.catch((error: unknown) => logger.error({ err: error }, 'message feed subscription failed'));
 
   const beat = () =>
@@ -121,6 +135,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       await new Promise<void>((resolve) => io.close(() => resolve()));
       httpServer.off('request', app);
       await (await unsubscribe.catch(() => async () => {}))();
+      feed.close();
       await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {
         logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
       });

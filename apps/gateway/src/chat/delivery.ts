@@ -1,11 +1,13 @@
 import type { ChatMessage } from '@chorus/protocol';
 
-export type MessageSink = (message: ChatMessage) => void;
+/** A local receiver of room messages that is not a Socket.IO socket (a plain WebSocket client). */
+export interface MessageSink {
+  deliver(message: ChatMessage): void;
+  /** The room's history was lost or a gap cannot be replayed: the client must reconnect and reload. */
+  reset(room: string): void;
+}
 
-/**
- * Local receivers of room messages that are not Socket.IO sockets (plain WebSocket clients).
- * Socket.IO sockets get theirs through `io.local.to(room)`.
- */
+/** Local plain receivers by room. Socket.IO sockets get their messages through `io.local.to(room)` instead. */
 export class LocalSinks {
   readonly #rooms = new Map<string, Set<MessageSink>>();
 
@@ -26,6 +28,11 @@ export class LocalSinks {
 
   deliver(message: ChatMessage): void {
     const sinks = this.#rooms.get(message.room);
-    if (sinks) for (const sink of sinks) sink(message);
+    if (sinks) for (const sink of sinks) sink.deliver(message);
+  }
+
+  reset(room: string): void {
+    const sinks = this.#rooms.get(room);
+    if (sinks) for (const sink of [...sinks]) sink.reset(room);
   }
 }

@@ -5,8 +5,8 @@ import {
   type AppendResult,
   DEFAULT_HISTORY_CAP,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  type FeedListener,
   type HistoryPage,
-  type MessageListener,
   type MessageStore,
   messageId,
 } from './message-store';
@@ -28,7 +28,7 @@ export interface MemoryMessageStoreOptions {
 /** The embedded-mode message store: one process, so a plain Map and synchronous fan-out are atomic. */
 export class MemoryMessageStore implements MessageStore {
   readonly #rooms = new Map<string, RoomLog>();
-  readonly #listeners = new Set<MessageListener>();
+  readonly #listeners = new Set<FeedListener>();
   readonly #cap: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -62,7 +62,7 @@ export class MemoryMessageStore implements MessageStore {
       log.idempotency.set(input.clientMsgId, { message, expiresAt: this.#now() + this.#ttlMs });
       this.#expireIdempotency(log);
     }
-    for (const listener of this.#listeners) listener(message);
+    for (const listener of this.#listeners) listener.message(message);
     return { message, duplicate: false };
   }
 
@@ -84,12 +84,18 @@ export class MemoryMessageStore implements MessageStore {
     return { epoch: log.epoch, messages: newer, complete: after + 1 >= oldestKept };
   }
 
-  async subscribe(listener: MessageListener): Promise<() => Promise<void>> {
+  async subscribe(listener: FeedListener): Promise<() => Promise<void>> {
     this.#listeners.add(listener);
     return async () => {
       this.#listeners.delete(listener);
     };
   }
+
+  feedHealthy(): boolean {
+    return true;
+  }
+
+  close(): void {}
 
   #log(room: string): RoomLog {
     let log = this.#rooms.get(room);

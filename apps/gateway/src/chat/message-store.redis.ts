@@ -7,8 +7,8 @@ import {
   type AppendResult,
   DEFAULT_HISTORY_CAP,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  type FeedListener,
   type HistoryPage,
-  type MessageListener,
   type MessageStore,
 } from './message-store';
 
@@ -62,6 +62,10 @@ export interface RedisMessageStoreOptions {
   prefix: string;
   historyCap?: number;
   idempotencyTtlSeconds?: number;
+  /** How often the feed probes itself (default 1000 ms)… */
+  probeIntervalMs?: number;
+  /** …and after how long without a probe it counts as stalled and is reconnected (default 5000 ms). */
+  stallMs?: number;
 }
 
 /** The cluster message store: one capped Redis Stream per room, appended by a script, fanned out by PUBLISH. */
@@ -72,8 +76,15 @@ export class RedisMessageStore implements MessageStore {
   readonly #cap: number;
   readonly #ttl: number;
   readonly #channel: string;
-  readonly #listeners = new Set<MessageListener>();
+  readonly #listeners = new Set<FeedListener>();
+  readonly #probeChannel: string;
+  readonly #probeIntervalMs: number;
+  readonly #stallMs: number;
   #subscribed: Promise<void> | undefined;
+  #probe: NodeJS.Timeout | undefined;
+  #lastProbeSeen = Date.now();
+  /** Set when the feed may have missed messages; cleared (with a resync) by the next probe that arrives. */
+  #needsResync = false;
 
   /**
    * @param redis commands connection.
@@ -86,6 +97,9 @@ export class RedisMessageStore implements MessageStore {
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
     this.#ttl = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
     this.#channel = `${options.prefix}messages`;
+    this.#probeChannel = `${options.prefix}feed-probe:${randomBytes(6).toString('hex')}`;
+    this.#probeIntervalMs = options.probeIntervalMs ?? 1_000;
+    this.#stallMs = options.stallMs ?? 5_000;
     if (!('chorusAppend' in redis)) {
       redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND_LUA });
       redis.defineCommand('chorusEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
@@ -155,22 +169,71 @@ export class RedisMessageStore implements MessageStore {
     return { epoch, messages: entries.map(entryMessage), complete: after + 1 >= oldestKept };
   }
 
-  async subscribe(listener: MessageListener): Promise<() => Promise<void>> {
+  async subscribe(listener: FeedListener): Promise<() => Promise<void>> {
     this.#listeners.add(listener);
-    if (!this.#subscribed) {
-      this.#subscriber.on('message', (channel: string, json: string) => {
-        if (channel !== this.#channel) return;
-        const message = parseMessage(json);
-        for (const l of this.#listeners) l(message);
-      });
-      this.#subscribed = withRedis(async () => {
-        await this.#subscriber.subscribe(this.#channel);
-      });
-    }
+    if (!this.#subscribed) this.#subscribed = this.#startFeed();
     await this.#subscribed;
     return async () => {
       this.#listeners.delete(listener);
     };
+  }
+
+  feedHealthy(): boolean {
+    return this.#subscriber.status === 'ready' && Date.now() - this.#lastProbeSeen < this.#stallMs;
+  }
+
+  close(): void {
+    clearInterval(this.#probe);
+  }
+
+  // The feed proves it delivers by publishing a probe to itself every second through the commands connection.
+  // A subscriber that reconnects, or that is connected but hears no probe for `stallMs`, may have missed
+  // messages: it is reconnected if needed, and once a probe arrives again (so the subscription is live) every
+  // listener is told to resync from the log.
+  async #startFeed(): Promise<void> {
+    this.#subscriber.on('message', (channel: string, payload: string) => {
+      if (channel === this.#channel) {
+        const message = parseMessage(payload);
+        for (const l of this.#listeners) l.message(message);
+      } else if (channel === this.#probeChannel) {
+        this.#lastProbeSeen = Date.now();
+        if (this.#needsResync) {
+          this.#needsResync = false;
+          for (const l of this.#listeners) l.resync();
+        }
+      }
+    });
+    let connectedOnce = false;
+    this.#subscriber.on('ready', () => {
+      if (connectedOnce) this.#needsResync = true;
+      connectedOnce = true;
+    });
+    this.#subscriber.on('close', () => {
+      this.#needsResync = true;
+    });
+    await withRedis(async () => {
+      await this.#subscriber.subscribe(this.#channel, this.#probeChannel);
+    });
+    connectedOnce = true;
+    this.#lastProbeSeen = Date.now();
+    this.#probe = setInterval(() => this.#sendProbe(), this.#probeIntervalMs);
+    this.#probe.unref();
+  }
+
+  #sendProbe(): void {
+    if (this.#redis.status !== 'ready') return;
+    this.#redis.publish(this.#probeChannel, String(Date.now())).then(
+      () => {
+        const silentFor = Date.now() - this.#lastProbeSeen;
+        if (silentFor > this.#stallMs && this.#subscriber.status === 'ready') {
+          // Commands flow but the subscription does not: drop the link so ioredis reconnects and resubscribes.
+          this.#needsResync = true;
+          this.#lastProbeSeen = Date.now();
+          this.#subscriber.disconnect(true);
+        }
+      },
+      () => {},
+    );
   }
 
   #epoch(room: string): Promise<string> {

@@ -1,30 +1,20 @@
 import type { ChatMessage } from '@chorus/protocol';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis, uniquePrefix } from '../../../../test/support/redis';
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../../../../test/support/hooks';
+import { uniquePrefix } from '../../../../test/support/redis';
 import { eventually } from '../../../../test/support/wait';
-import type { MessageStore } from './message-store';
+import type { FeedListener, MessageStore } from './message-store';
 import { MemoryMessageStore } from './message-store.memory';
 import { RedisMessageStore } from './message-store.redis';
 
 const alice = { id: 'u1', name: 'alice' };
 const bob = { id: 'u2', name: 'bob' };
 
-let redis: TestRedis;
-const connections: Redis[] = [];
+const redis = useRedis();
 
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  for (const c of connections) c.disconnect();
-  await redis?.stop();
-});
-
-function connect(): Redis {
-  const client = new Redis(redis.url);
-  connections.push(client);
-  return client;
+/** A feed listener that records messages and ignores resyncs. */
+function collect(into: ChatMessage[]): FeedListener {
+  return { message: (m) => into.push(m), resync: () => {} };
 }
 
 type Factory = (options: { historyCap?: number }) => MessageStore;
@@ -32,7 +22,7 @@ const implementations: [string, Factory][] = [
   ['MemoryMessageStore', (o) => new MemoryMessageStore(o)],
   [
     'RedisMessageStore',
-    (o) => new RedisMessageStore(connect(), connect(), { prefix: uniquePrefix('msg'), ...o }),
+    (o) => new RedisMessageStore(redis.connect(), redis.connect(), { prefix: uniquePrefix('msg'), ...o }),
   ],
 ];
 
@@ -121,7 +111,7 @@ describe.each(implementations)('%s', (_name, create) => {
   it('delivers every append to subscribers in seq order', async () => {
     const store = create({});
     const seen: ChatMessage[] = [];
-    const unsubscribe = await store.subscribe((m) => seen.push(m));
+    const unsubscribe = await store.subscribe(collect(seen));
     await Promise.all(Array.from({ length: 30 }, (_, i) => send(store, 'live', `m${i}`)));
     await eventually(() => expect(seen.filter((m) => m.room === 'live')).toHaveLength(30));
     expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -134,7 +124,7 @@ describe.each(implementations)('%s', (_name, create) => {
   it('does not publish a duplicate send', async () => {
     const store = create({});
     const seen: ChatMessage[] = [];
-    await store.subscribe((m) => seen.push(m));
+    await store.subscribe(collect(seen));
     await send(store, 'dup', 'x', 'same');
     await send(store, 'dup', 'x', 'same');
     await send(store, 'dup', 'y');

@@ -22,7 +22,16 @@ export interface HistoryPage {
   messages: ChatMessage[];
 }
 
-export type MessageListener = (message: ChatMessage) => void;
+/** What a subscriber of the cluster's message feed hears. */
+export interface FeedListener {
+  /** A message appended anywhere in the cluster; each room's messages arrive in seq order. */
+  message(message: ChatMessage): void;
+  /**
+   * The feed may have missed messages (its link dropped or stalled, or Redis restarted) and works again:
+   * catch up from the log.
+   */
+  resync(): void;
+}
 
 /**
  * A room's ordered, capped message log, shared by the whole cluster.
@@ -39,7 +48,11 @@ export interface MessageStore {
   /** Up to `limit` messages with seq > `after`, oldest first; `complete` is false when older ones were trimmed. */
   after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }>;
   /** Registers a listener for every appended message of every room. Returns a function that removes it. */
-  subscribe(listener: MessageListener): Promise<() => Promise<void>>;
+  subscribe(listener: FeedListener): Promise<() => Promise<void>>;
+  /** False while the feed is known not to deliver (link down or stalled). */
+  feedHealthy(): boolean;
+  /** Stops background work (the feed's liveness probe). */
+  close(): void;
 }
 
 /** Messages kept per room when not configured otherwise. */

@@ -65,8 +65,12 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const id = `ws-${randomBytes(8).toString('base64url')}`;
     const user = { id: newUserId(), name };
     const connLog = log.child({ socket: id, user: user.id, room });
-    const sink = (message: ChatMessage) => {
-      if (ws.readyState === ws.OPEN) ws.send(formatPlainLine(message));
+    const sink = {
+      deliver: (message: ChatMessage) => {
+        if (ws.readyState === ws.OPEN) ws.send(formatPlainLine(message));
+      },
+      // The seed protocol has no resume: tell the client to reconnect, which starts it afresh.
+      reset: () => ws.close(1012, 'room history reset, reconnect'),
     };
     const conn: Connection = {
       id,

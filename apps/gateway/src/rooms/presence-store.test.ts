@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRedis, type TestRedis, uniquePrefix } from '../../../../test/support/redis';
+import { describe, expect, it } from 'vitest';
+import { useRedis } from '../../../../test/support/hooks';
+import { uniquePrefix } from '../../../../test/support/redis';
 import { sleep } from '../../../../test/support/wait';
 import type { PresenceStore } from './presence-store';
 import { MemoryPresenceStore } from './presence-store.memory';
@@ -10,26 +10,14 @@ const alice = { id: 'u1', name: 'alice' };
 const bob = { id: 'u2', name: 'bob' };
 const carol = { id: 'u3', name: 'carol' };
 
-let redis: TestRedis;
-const connections: Redis[] = [];
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  for (const c of connections) c.disconnect();
-  await redis?.stop();
-});
+const redis = useRedis();
 
 type Factory = (options: { nodeTtlMs?: number }) => PresenceStore;
 const implementations: [string, Factory][] = [
   ['MemoryPresenceStore', () => new MemoryPresenceStore()],
   [
     'RedisPresenceStore',
-    (o) => {
-      const client = new Redis(redis.url);
-      connections.push(client);
-      return new RedisPresenceStore(client, { prefix: uniquePrefix('presence'), ...o });
-    },
+    (o) => new RedisPresenceStore(redis.connect(), { prefix: uniquePrefix('presence'), ...o }),
   ],
 ];
 

@@ -21,8 +21,10 @@ export interface RoomService {
   list(): Promise<RoomSummary[]>;
 }
 
-export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomService {
+export function createRoomService(ctx: GatewayContext): RoomService {
+  const { deps, io, nodeId } = ctx;
   const { presence, messages } = deps;
+  const { feed } = ctx;
 
   /** Every message after `since`, when the room still has all of them in the same epoch. */
   async function replay(
@@ -45,6 +47,7 @@ export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomSer
     if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `not in room ${room}`);
     conn.rooms.delete(room);
     conn.unsubscribe(room);
+    feed.untrack(room);
     const removed = await presence.leave({ room, connId: conn.id, node: nodeId });
     if (removed) {
       io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
@@ -58,37 +61,51 @@ export function createRoomService({ deps, io, nodeId }: GatewayContext): RoomSer
       if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
         throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
       }
-      // Subscribe before reading history, so no message can fall between the history and the live feed;
-      // a message in both is the same seq and the client drops the second copy.
-      conn.subscribe(room);
-      conn.rooms.add(room);
-      let isNew: boolean;
+      if (!already) {
+        conn.rooms.add(room);
+        feed.track(room);
+      }
+      // Buffer what the feed delivers while the history is read, then append what the read did not see: the
+      // ack carries a gapless history, and the connection goes live in the same tick it is sent.
+      const buffered: ChatMessage[] = [];
+      const stopWatching = feed.watch(room, (message) => buffered.push(message));
       try {
-        isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
+        const isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
+        if (isNew) {
+          io.to(room).except(conn.id).emit('presence', { room, user: conn.user, state: 'joined' });
+          conn.log.info({ room }, 'joined room');
+        }
+        const [members, resumed] = await Promise.all([
+          presence.members(room),
+          since ? replay(room, since) : Promise.resolve(null),
+        ]);
+        const page = resumed ?? (await messages.latest(room, LIMITS.joinHistory));
+        const history = [...page.messages];
+        let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
+        feed.seen(room, page.epoch, last);
+        for (const message of buffered) {
+          if (message.epoch === page.epoch && message.seq === last + 1) {
+            history.push(message);
+            last = message.seq;
+          }
+        }
+        conn.subscribe(room);
+        return {
+          room,
+          members,
+          epoch: page.epoch,
+          history,
+          ...(since ? { recovered: resumed !== null } : {}),
+        };
       } catch (error) {
         if (!already) {
           conn.rooms.delete(room);
-          conn.unsubscribe(room);
+          feed.untrack(room);
         }
         throw error;
+      } finally {
+        stopWatching();
       }
-      if (isNew) {
-        io.to(room).except(conn.id).emit('presence', { room, user: conn.user, state: 'joined' });
-        conn.log.info({ room }, 'joined room');
-      }
-      const [members, resumed] = await Promise.all([
-        presence.members(room),
-        since ? replay(room, since) : Promise.resolve(null),
-      ]);
-      if (resumed) return { room, members, epoch: resumed.epoch, history: resumed.messages, recovered: true };
-      const latest = await messages.latest(room, LIMITS.joinHistory);
-      return {
-        room,
-        members,
-        epoch: latest.epoch,
-        history: latest.messages,
-        ...(since ? { recovered: false } : {}),
-      };
     },
 
     leave,

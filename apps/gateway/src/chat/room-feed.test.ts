@@ -1,0 +1,112 @@
+import type { ChatMessage } from '@chorus/protocol';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { eventually } from '../../../../test/support/wait';
+import { MemoryMessageStore } from './message-store.memory';
+import { type ResetReason, RoomFeed } from './room-feed';
+
+const user = { id: 'u1', name: 'alice' };
+
+/** A feed over a memory store that is NOT subscribed: each test decides what the feed hears. */
+function setup(options: { historyCap?: number } = {}) {
+  const store = new MemoryMessageStore(options);
+  const delivered: ChatMessage[] = [];
+  const resets: [string, ResetReason][] = [];
+  const feed = new RoomFeed({
+    store,
+    logger: pino({ level: 'silent' }),
+    deliver: (m) => delivered.push(m),
+    reset: (room, reason) => resets.push([room, reason]),
+    retryMs: 10,
+  });
+  const append = async (room: string, text = 'x') =>
+    (await store.append({ room, user, text, ts: 1 })).message;
+  const seqs = (room = 'r') => delivered.filter((m) => m.room === room).map((m) => m.seq);
+  return { store, feed, delivered, resets, append, seqs };
+}
+
+describe('RoomFeed', () => {
+  it('delivers a tracked room’s messages once, in order, and ignores untracked rooms', async () => {
+    const { feed, append, seqs, delivered } = setup();
+    feed.track('r');
+    const [m1, m2] = [await append('r'), await append('r')];
+    const other = await append('other');
+    for (const m of [m1!, m1!, m2!, other, m2!]) feed.message(m);
+    expect(seqs()).toEqual([1, 2]);
+    expect(delivered.some((m) => m.room === 'other')).toBe(false);
+  });
+
+  it('holds a message that arrives after a gap until the gap is read back from the log', async () => {
+    const { feed, append, seqs } = setup();
+    feed.track('r');
+    const [m1, , , m4] = [await append('r'), await append('r'), await append('r'), await append('r')];
+    feed.message(m1!);
+    feed.message(m4!);
+    await eventually(() => expect(seqs()).toEqual([1, 2, 3, 4]));
+  });
+
+  it('catches every tracked room up from the log on resync', async () => {
+    const { feed, append, seqs } = setup();
+    feed.track('r');
+    feed.message(await append('r'));
+    // The feed misses these three, e.g. because its pub/sub link was down.
+    for (let i = 0; i < 3; i++) await append('r');
+    feed.resync();
+    await eventually(() => expect(seqs()).toEqual([1, 2, 3, 4]));
+    feed.message((await append('r'))!);
+    expect(seqs()).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('starts from what a join read, so a later gap is still noticed', async () => {
+    const { feed, append, seqs } = setup();
+    feed.track('r');
+    const m1 = await append('r');
+    feed.seen('r', m1.epoch, 1);
+    await append('r'); // missed by the feed
+    feed.message(await append('r'));
+    await eventually(() => expect(seqs()).toEqual([2, 3]));
+  });
+
+  it('makes local members resume when the room’s epoch changes', async () => {
+    const { feed, append, resets, seqs } = setup();
+    feed.track('r');
+    feed.message(await append('r'));
+    const reborn = { ...(await append('r')), epoch: 'new-epoch', seq: 1, id: 'new-epoch:1' };
+    feed.message(reborn);
+    expect(resets).toEqual([['r', 'epoch']]);
+    expect(seqs()).toEqual([1, 1]);
+  });
+
+  it('makes local members resume when the gap was trimmed from the log', async () => {
+    const { feed, append, resets, seqs } = setup({ historyCap: 3 });
+    feed.track('r');
+    feed.message(await append('r'));
+    for (let i = 0; i < 10; i++) await append('r');
+    feed.resync();
+    await eventually(() => expect(resets).toEqual([['r', 'gap']]));
+    feed.message(await append('r'));
+    expect(seqs()).toEqual([1, 12]);
+  });
+
+  it('passes delivered messages to watchers until they stop watching', async () => {
+    const { feed, append } = setup();
+    feed.track('r');
+    const watched: number[] = [];
+    const stop = feed.watch('r', (m) => watched.push(m.seq));
+    feed.message(await append('r'));
+    stop();
+    feed.message(await append('r'));
+    expect(watched).toEqual([1]);
+  });
+
+  it('forgets a room when its last local member leaves', async () => {
+    const { feed, append, seqs } = setup();
+    feed.track('r');
+    feed.track('r');
+    feed.untrack('r');
+    feed.message(await append('r'));
+    feed.untrack('r');
+    feed.message(await append('r'));
+    expect(seqs()).toEqual([1]);
+  });
+});

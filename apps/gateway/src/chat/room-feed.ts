@@ -1,0 +1,192 @@
+import type { ChatMessage } from '@chorus/protocol';
+import type { Logger } from '../logger';
+import type { FeedListener, MessageStore } from './message-store';
+
+/** Why a room's local members must resume (rejoin with `since`) instead of being fed live. */
+export type ResetReason = 'epoch' | 'gap';
+
+export interface RoomFeedOptions {
+  store: MessageStore;
+  /** Hands a message to the room's live local members (sockets and plain clients). */
+  deliver(message: ChatMessage): void;
+  /** Local members of `room` missed messages that can no longer be replayed live: make them resume. */
+  reset(room: string, reason: ResetReason): void;
+  logger: Logger;
+  /** Retry delay of a catch-up that failed (Redis unreachable). */
+  retryMs?: number;
+}
+
+interface RoomState {
+  /** Local connections in the room (or joining it). */
+  refs: number;
+  /** Epoch and last seq delivered to local members; undefined until the first message or join read. */
+  epoch: string | undefined;
+  last: number;
+  /** Messages that arrived ahead of a gap, by seq. */
+  pending: Map<number, ChatMessage>;
+  catchingUp: boolean;
+  retry: NodeJS.Timeout | undefined;
+  /** Joins in flight that buffer what is delivered until their history is read. */
+  watchers: Set<(message: ChatMessage) => void>;
+}
+
+const PAGE = 500;
+
+/**
+ * The gateway's per-room sequencer between the cluster feed and local members. It delivers each room's
+ * messages exactly once and in seq order: duplicates are dropped, a message that arrives after a gap waits
+ * while the gap is read back from the log, and after the feed was interrupted every room catches up from the
+ * log. So clients need not ask for what their gateway missed. When the log cannot fill a gap (trimmed) or the
+ * room's epoch changed (history lost), the room's local members are made to resume.
+ */
+export class RoomFeed implements FeedListener {
+  readonly #rooms = new Map<string, RoomState>();
+  readonly #options: RoomFeedOptions;
+  readonly #log: Logger;
+  readonly #retryMs: number;
+  #closed = false;
+
+  constructor(options: RoomFeedOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: 'room-feed' });
+    this.#retryMs = options.retryMs ?? 1_000;
+  }
+
+  /** A local connection joins `room`: start sequencing it. */
+  track(room: string): void {
+    const state = this.#rooms.get(room);
+    if (state) state.refs += 1;
+    else
+      this.#rooms.set(room, {
+        refs: 1,
+        epoch: undefined,
+        last: 0,
+        pending: new Map(),
+        catchingUp: false,
+        retry: undefined,
+        watchers: new Set(),
+      });
+  }
+
+  /** A local connection left `room`; the last one out stops sequencing it. */
+  untrack(room: string): void {
+    const state = this.#rooms.get(room);
+    if (!state) return;
+    state.refs -= 1;
+    if (state.refs <= 0) {
+      clearTimeout(state.retry);
+      this.#rooms.delete(room);
+    }
+  }
+
+  /** Calls `fn` with every message delivered for `room` until the returned function is called. */
+  watch(room: string, fn: (message: ChatMessage) => void): () => void {
+    const state = this.#rooms.get(room);
+    if (!state) throw new Error(`room ${room} is not tracked`);
+    state.watchers.add(fn);
+    return () => state.watchers.delete(fn);
+  }
+
+  /** A join read the room's log up to `seq` in `epoch`; the sequencer starts there if it knew nothing yet. */
+  seen(room: string, epoch: string, seq: number): void {
+    const state = this.#rooms.get(room);
+    if (!state || state.epoch !== undefined) return;
+    state.epoch = epoch;
+    state.last = seq;
+  }
+
+  message(message: ChatMessage): void {
+    const state = this.#rooms.get(message.room);
+    if (!state) return;
+    if (state.epoch === undefined) {
+      state.epoch = message.epoch;
+      state.last = message.seq - 1;
+    } else if (message.epoch !== state.epoch) {
+      this.#newEpoch(message.room, state, message.epoch, message.seq - 1);
+    }
+    if (message.seq <= state.last) return;
+    if (message.seq === state.last + 1 && !state.catchingUp) {
+      this.#emit(state, message);
+      this.#drain(state);
+      return;
+    }
+    state.pending.set(message.seq, message);
+    void this.#catchUp(message.room);
+  }
+
+  resync(): void {
+    this.#log.info({ rooms: this.#rooms.size }, 'feed resumed, catching up rooms from the log');
+    for (const [room, state] of this.#rooms) if (state.epoch !== undefined) void this.#catchUp(room);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const state of this.#rooms.values()) clearTimeout(state.retry);
+  }
+
+  #emit(state: RoomState, message: ChatMessage): void {
+    state.last = message.seq;
+    this.#options.deliver(message);
+    for (const watcher of state.watchers) watcher(message);
+  }
+
+  #drain(state: RoomState): void {
+    for (;;) {
+      const next = state.pending.get(state.last + 1);
+      if (!next) break;
+      state.pending.delete(next.seq);
+      this.#emit(state, next);
+    }
+    for (const seq of state.pending.keys()) if (seq <= state.last) state.pending.delete(seq);
+  }
+
+  #newEpoch(room: string, state: RoomState, epoch: string, last: number): void {
+    this.#log.warn(
+      { room, from: state.epoch, to: epoch },
+      'room epoch changed (history lost); local members resume',
+    );
+    state.epoch = epoch;
+    state.last = last;
+    state.pending.clear();
+    this.#options.reset(room, 'epoch');
+  }
+
+  /** Reads the log after the last delivered seq and delivers it, then what waited behind the gap. */
+  async #catchUp(room: string): Promise<void> {
+    const state = this.#rooms.get(room);
+    if (!state || state.catchingUp || this.#closed) return;
+    state.catchingUp = true;
+    try {
+      for (;;) {
+        const page = await this.#options.store.after(room, state.last, PAGE);
+        if (this.#rooms.get(room) !== state) return;
+        if (page.epoch !== state.epoch) {
+          this.#newEpoch(room, state, page.epoch, page.messages.at(-1)?.seq ?? 0);
+          return;
+        }
+        if (!page.complete) {
+          this.#log.warn({ room, last: state.last }, 'gap no longer in the log; local members resume');
+          state.last = page.messages.at(-1)?.seq ?? state.last;
+          state.pending.clear();
+          this.#options.reset(room, 'gap');
+          return;
+        }
+        for (const message of page.messages) if (message.seq === state.last + 1) this.#emit(state, message);
+        this.#drain(state);
+        if (page.messages.length < PAGE) return;
+      }
+    } catch (error) {
+      this.#log.warn({ room, err: { message: (error as Error).message } }, 'catch-up failed; will retry');
+      clearTimeout(state.retry);
+      state.retry = setTimeout(() => {
+        state.retry = undefined;
+        void this.#catchUp(room);
+      }, this.#retryMs);
+      state.retry.unref();
+    } finally {
+      state.catchingUp = false;
+      // Messages that arrived during the read may have opened another gap.
+      if (state.pending.size > 0 && this.#rooms.get(room) === state && !state.retry) void this.#catchUp(room);
+    }
+  }
+}
