@@ -1,24 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeAllClients, connectClient, waitForMessages } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { describe, expect, it } from 'vitest';
+import { connectClient, waitForMessages } from '../support/clients';
+import { useCluster } from '../support/hooks';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 3 });
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 3 });
 
 describe('broadcast across gateways', () => {
   it('tells each client which gateway holds it', async () => {

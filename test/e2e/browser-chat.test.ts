@@ -1,41 +1,39 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureWebBuilt, launchBrowser } from '../support/browser';
-import { type ClusterOptions, startCluster, type TestCluster, type TestGateway } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { type ClusterOptions, startCluster, type TestGateway } from '../support/cluster';
+import { useRedis } from '../support/hooks';
 
 // Real pages in a real Chromium, served by two gateways sharing one Redis. Set CHORUS_SCREENSHOT to a file
 // path to keep a picture of the chat page.
 
 const ROOM = 'e2e';
+// Registered first, so its hooks run around this file's: the Redis starts before the browser and stops after
+// it, and the clusters close after the browser contexts.
+const redis = useRedis();
 let webRoot: string;
-let redis: TestRedis;
 let browser: Browser;
-const clusters: TestCluster[] = [];
 const contexts: BrowserContext[] = [];
 /** Uncaught errors and console errors (CSP violations among them) of every page of the current test. */
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
   webRoot = ensureWebBuilt();
-  [redis, browser] = await Promise.all([startTestRedis(), launchBrowser()]);
+  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await redis?.stop();
 });
 beforeEach(() => {
   pageErrors = [];
 });
 afterEach(async () => {
   await Promise.all(contexts.splice(0).map((context) => context.close()));
-  await Promise.all(clusters.splice(0).map((cluster) => cluster.close()));
 });
 
 /** Two gateways on the test Redis (own key prefix), serving the built page; closed after the test. */
 async function startGateways(options: ClusterOptions = {}): Promise<TestGateway[]> {
   const cluster = await startCluster({ redisUrl: redis.url, gateways: 2, webRoot, ...options });
-  clusters.push(cluster);
   return cluster.gateways;
 }
 

@@ -1,25 +1,9 @@
 import { LIMITS } from '@chorus/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeAllClients, connectClient, type TestClient } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { describe, expect, it } from 'vitest';
+import { connectClient, type TestClient } from '../support/clients';
+import { useCluster } from '../support/hooks';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 3 });
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 3 });
 
 async function sendMany(client: TestClient, room: string, count: number) {
   for (let i = 1; i <= count; i++) await client.ok('message:send', { room, text: `m${i}` });

@@ -1,33 +1,16 @@
 import type { PresenceEvent } from '@chorus/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  closeAllClients,
   connectClient,
   connectPlain,
   type PlainClient,
   type TestClient,
   waitForMessages,
 } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { useCluster } from '../support/hooks';
 import { eventually, withTimeout } from '../support/wait';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 3 });
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 3 });
 
 /** Waits until `client` has received `line`; returns every line so far. */
 function waitForLine(client: PlainClient, line: string): Promise<string[]> {

@@ -1,25 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { closeAllClients, connectClient } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { describe, expect, it } from 'vitest';
+import { connectClient } from '../support/clients';
+import { useCluster } from '../support/hooks';
 import { eventually } from '../support/wait';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 3 });
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 3 });
 
 const names = (users: { name: string }[]) => users.map((u) => u.name).sort();
 

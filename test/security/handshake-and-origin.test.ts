@@ -1,26 +1,14 @@
 import { LIMITS, type SessionInfo } from '@chorus/protocol';
 import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
-import { closeAllClients } from '../support/clients';
 import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { useRedis } from '../support/hooks';
 import { withTimeout } from '../support/wait';
 
-let redis: TestRedis;
+const redis = useRedis();
 let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
 
 type ConnectError = Error & { data?: { code?: string; message?: string } };
 type Attempt = { session: SessionInfo } | { refused: ConnectError };

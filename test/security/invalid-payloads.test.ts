@@ -1,28 +1,10 @@
 import { type ClientEventName, LIMITS } from '@chorus/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
-import { closeAllClients } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { closeHostileClients, connectRawSocketIo, emitUnchecked } from '../support/hostile-clients';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { useCluster } from '../support/hooks';
+import { connectRawSocketIo, emitUnchecked } from '../support/hostile-clients';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 2 });
-});
-afterEach(async () => {
-  closeAllClients();
-  closeHostileClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 2 });
 
 /** One malformed payload, and the path (and, for unknown keys, the key) its INVALID_PAYLOAD must name. */
 interface BadPayload {

@@ -1,28 +1,12 @@
 import { LIMITS } from '@chorus/protocol';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
-import { closeAllClients, connectClient, connectPlain, waitForMessages } from '../support/clients';
-import { startCluster, type TestCluster } from '../support/cluster';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { connectClient, connectPlain, waitForMessages } from '../support/clients';
+import { useCluster } from '../support/hooks';
 import { eventually, withTimeout } from '../support/wait';
 
-let redis: TestRedis;
-let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-beforeEach(async () => {
-  cluster = await startCluster({ redisUrl: redis.url, gateways: 2 });
-});
-afterEach(async () => {
-  closeAllClients();
-  await cluster?.close();
-});
+const cluster = useCluster({ gateways: 2 });
 
 // 100 KB of text: well over the 64 KiB frame limit, whatever the envelope.
 const OVERSIZED_TEXT = 'x'.repeat(100_000);

@@ -1,30 +1,13 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
-import { closeAllClients, connectClient, waitForMessages } from '../support/clients';
+import { connectClient, waitForMessages } from '../support/clients';
 import { startCluster, type TestCluster } from '../support/cluster';
-import {
-  closeHostileClients,
-  connectRawSocketIo,
-  emitUnchecked,
-  emitWithoutAck,
-} from '../support/hostile-clients';
-import { startTestRedis, type TestRedis } from '../support/redis';
+import { useRedis } from '../support/hooks';
+import { connectRawSocketIo, emitUnchecked, emitWithoutAck } from '../support/hostile-clients';
 import { eventually } from '../support/wait';
 
-let redis: TestRedis;
+const redis = useRedis();
 let cluster: TestCluster;
-
-beforeAll(async () => {
-  redis = await startTestRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-afterEach(async () => {
-  closeAllClients();
-  closeHostileClients();
-  await cluster?.close();
-});
 
 const rejected = (code: string, message: unknown = expect.any(String)) => ({
   ok: false,

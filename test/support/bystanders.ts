@@ -3,6 +3,9 @@ import { expect } from 'vitest';
 import { connectClient, type TestClient, waitForMessages } from './clients';
 import type { TestCluster } from './cluster';
 
+/** What these helpers read of a cluster: a `TestCluster`, or the `useCluster` handle. */
+type Gateways = Pick<TestCluster, 'gateways'>;
+
 /** An attacker and the people it could harm: a neighbour on its gateway and a remote member on another. */
 export interface Lobby {
   attacker: TestClient;
@@ -12,7 +15,7 @@ export interface Lobby {
 
 /** Connects the attacker and the neighbour to gateway 1 and the remote member to gateway 2; all join `lobby`. */
 export async function lobbyOfThree(
-  cluster: TestCluster,
+  cluster: Gateways,
   attackerTransport: 'websocket' | 'polling' = 'websocket',
 ): Promise<Lobby> {
   const [a, b] = cluster.gateways;
@@ -38,7 +41,7 @@ export async function expectLobbyUntouched(members: TestClient[], sender: TestCl
  * Asserts that a cluster came through unharmed: every gateway answers `/healthz`, and fresh clients, one per
  * gateway, join a new room and each receive a message sent through another gateway.
  */
-export async function expectClusterServes(cluster: TestCluster): Promise<void> {
+export async function expectClusterServes(cluster: Gateways): Promise<void> {
   for (const gateway of cluster.gateways) {
     const health = await fetch(`${gateway.url}/healthz`);
     expect(health.status, `${gateway.nodeId} /healthz`).toBe(200);

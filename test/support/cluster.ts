@@ -25,6 +25,7 @@ export interface TestCluster {
   prefix: string;
   /** Starts one more gateway on the same Redis and prefix. */
   addGateway(): Promise<TestGateway>;
+  /** Stops every gateway; calling it again waits for the same stop. */
   close(): Promise<void>;
 }
 
@@ -44,7 +45,18 @@ export function testLogger(): Logger {
   return pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 }
 
-/** Starts `gateways` gateways on port 0 sharing one Redis and one key prefix, like production nodes. */
+/** Every cluster started and not yet closed, so `closeAllClusters` can stop what a test left running. */
+const running = new Set<TestCluster>();
+
+/** Closes every cluster `startCluster` started and that is still open; call from afterEach. */
+export async function closeAllClusters(): Promise<void> {
+  await Promise.all([...running].map((cluster) => cluster.close()));
+}
+
+/**
+ * Starts `gateways` gateways on port 0 sharing one Redis and one key prefix, like production nodes. The cluster
+ * is recorded for `closeAllClusters` (from its first gateway on, so a failed start is cleaned up too).
+ */
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
   const prefix = options.prefix ?? uniquePrefix('cluster');
   const logger = testLogger();
@@ -99,13 +111,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     return node;
   };
 
-  for (let i = 0; i < (options.gateways ?? 3); i++) await addGateway();
-  return {
+  let closing: Promise<void> | undefined;
+  const cluster: TestCluster = {
     gateways,
     prefix,
     addGateway,
-    close: async () => {
-      await Promise.all(gateways.map((g) => g.stop()));
+    close: () => {
+      running.delete(cluster);
+      closing ??= Promise.all(gateways.map((g) => g.stop())).then(() => {});
+      return closing;
     },
   };
+  running.add(cluster);
+  for (let i = 0; i < (options.gateways ?? 3); i++) await addGateway();
+  return cluster;
 }

@@ -1,27 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CONFIG_VARIABLES } from '../../apps/gateway/src/config';
 import { withTimeout } from './wait';
 
 /** The repository root, found from this file so the tests run from any clone folder. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 const MAIN = 'apps/gateway/src/main.ts';
-
-/** Every variable `loadConfig` reads: the test's own environment must not leak into the gateway under test. */
-const CONFIG_VARIABLES = [
-  'PORT',
-  'HOST',
-  'REDIS_URL',
-  'REDIS_PREFIX',
-  'NODE_ID',
-  'LOG_LEVEL',
-  'LOG_FORMAT',
-  'ALLOWED_ORIGINS',
-  'HISTORY_CAP',
-  'RATE_LIMIT_PER_SECOND',
-  'RATE_LIMIT_BURST',
-  'SHUTDOWN_TIMEOUT_MS',
-];
 
 export interface Exit {
   code: number | null;
@@ -52,6 +37,7 @@ const running = new Set<GatewayProcess>();
 /** Starts the gateway entry point with only `env` as its configuration. */
 export function spawnGateway(env: Record<string, string>): GatewayProcess {
   const base = { ...process.env };
+  // The test's own environment must not leak into the gateway under test.
   for (const name of CONFIG_VARIABLES) delete base[name];
   const child = spawn(TSX, [MAIN], {
     cwd: REPO_ROOT,

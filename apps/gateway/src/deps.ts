@@ -63,12 +63,13 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
     const feed = await open('subscriber', true);
     const adapterPub = await open('adapter-pub', true);
     const adapterSub = await open('adapter-sub', true);
+    const messages = new RedisMessageStore(commands, feed, {
+      prefix: options.prefix,
+      historyCap: options.historyCap,
+    });
     return {
       mode: 'redis',
-      messages: new RedisMessageStore(commands, feed, {
-        prefix: options.prefix,
-        historyCap: options.historyCap,
-      }),
+      messages,
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
       adapter: createAdapter(adapterPub, adapterSub, { key: `${options.prefix}socket.io` }),
       checkReady: async () => {
@@ -77,8 +78,10 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
             throw new Error(`redis ${client.options.connectionName} is ${client.status}`);
         }
         await commands.ping();
+        if (!messages.feedHealthy()) throw new Error('message feed is not delivering');
       },
       close: async () => {
+        messages.close();
         await Promise.allSettled(opened.map((client) => client.quit()));
         for (const client of opened) client.disconnect();
       },
