@@ -38,6 +38,11 @@ export interface ClusterOptions {
   rateLimit?: { perSecond: number; burst: number };
   allowedOrigins?: string[];
   webRoot?: string;
+  /** Per-gateway Redis URL (e.g. through a fault-injecting proxy), by gateway index; falls back to `redisUrl`. */
+  redisUrlFor?: (index: number) => string | undefined;
+  /** Faster failure detection for fault tests. */
+  watchdog?: { intervalMs?: number; timeoutMs?: number };
+  feedProbe?: { probeIntervalMs?: number; stallMs?: number };
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -67,12 +72,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     counter += 1;
     const nodeId = `gw-${counter}`;
     const nodeLogger = logger.child({ node: nodeId });
-    const deps = options.redisUrl
+    const redisUrl = options.redisUrlFor?.(counter - 1) ?? options.redisUrl;
+    const deps = redisUrl
       ? await createRedisDeps({
-          url: options.redisUrl,
+          url: redisUrl,
           prefix,
           logger: nodeLogger,
           historyCap: options.historyCap,
+          watchdog: options.watchdog,
+          feedProbe: options.feedProbe,
         })
       : createMemoryDeps({ historyCap: options.historyCap });
     const server = createServer();

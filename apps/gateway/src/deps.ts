@@ -4,7 +4,7 @@ import type { MessageStore } from './chat/message-store';
 import { MemoryMessageStore } from './chat/message-store.memory';
 import { RedisMessageStore } from './chat/message-store.redis';
 import type { Logger } from './logger';
-import { connectRedis } from './redis/connect';
+import { connectRedis, watchConnection } from './redis/connect';
 import type { PresenceStore } from './rooms/presence-store';
 import { MemoryPresenceStore } from './rooms/presence-store.memory';
 import { RedisPresenceStore } from './rooms/presence-store.redis';
@@ -43,6 +43,10 @@ export interface RedisDepsOptions extends StoreOptions {
   /** Prefix of every key and channel; gateways of one chat share it. */
   prefix: string;
   logger: Logger;
+  /** Half-dead link detection: ping period and how long a ping may take (defaults 2000 / 2000 ms). */
+  watchdog?: { intervalMs?: number; timeoutMs?: number };
+  /** Message feed liveness probe (defaults 1000 / 5000 ms). */
+  feedProbe?: { probeIntervalMs?: number; stallMs?: number };
 }
 
 /**
@@ -53,9 +57,11 @@ export interface RedisDepsOptions extends StoreOptions {
 export async function createRedisDeps(options: RedisDepsOptions): Promise<GatewayDeps> {
   const { url, logger } = options;
   const opened: Redis[] = [];
+  const watchdogs: (() => void)[] = [];
   const open = async (role: string, offlineQueue: boolean) => {
     const client = await connectRedis(url, { role, logger, offlineQueue });
     opened.push(client);
+    watchdogs.push(watchConnection(client, { role, logger, ...options.watchdog }));
     return client;
   };
   try {
@@ -66,6 +72,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
     const messages = new RedisMessageStore(commands, feed, {
       prefix: options.prefix,
       historyCap: options.historyCap,
+      ...options.feedProbe,
     });
     return {
       mode: 'redis',
@@ -81,12 +88,16 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
         if (!messages.feedHealthy()) throw new Error('message feed is not delivering');
       },
       close: async () => {
+        for (const stop of watchdogs) stop();
         messages.close();
-        await Promise.allSettled(opened.map((client) => client.quit()));
+        // QUIT lets Redis finish what was sent; a dead link must not hold the shutdown, so wait at most 1 s.
+        const quits = Promise.allSettled(opened.map((client) => client.quit()));
+        await Promise.race([quits, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
         for (const client of opened) client.disconnect();
       },
     };
   } catch (error) {
+    for (const stop of watchdogs) stop();
     for (const client of opened) client.disconnect();
     throw error;
   }

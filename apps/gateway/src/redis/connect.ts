@@ -67,3 +67,38 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
   }
   return client;
 }
+
+/**
+ * Pings `client` every `intervalMs`; a ping that gets no answer within `timeoutMs` means the link is half-dead
+ * (nothing errors, nothing arrives), and the connection is dropped so that ioredis reconnects. Returns a stop
+ * function.
+ */
+export function watchConnection(
+  client: Redis,
+  options: { role: string; logger: Logger; intervalMs?: number; timeoutMs?: number },
+): () => void {
+  const intervalMs = options.intervalMs ?? 2_000;
+  const timeoutMs = options.timeoutMs ?? 2_000;
+  let probing = false;
+  const timer = setInterval(() => {
+    if (probing || client.status !== 'ready') return;
+    probing = true;
+    let timeout: NodeJS.Timeout | undefined;
+    const expired = new Promise<'timeout'>((resolve) => {
+      timeout = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    Promise.race([client.ping().catch(() => 'error' as const), expired])
+      .then((outcome) => {
+        if (outcome === 'timeout' && client.status === 'ready') {
+          options.logger.warn({ redis: options.role, timeoutMs }, 'redis link unresponsive, reconnecting');
+          client.disconnect(true);
+        }
+      })
+      .finally(() => {
+        clearTimeout(timeout);
+        probing = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
