@@ -26,6 +26,11 @@ export interface Config {
   rateLimit: { perSecond: number; burst: number };
   /** `SHUTDOWN_TIMEOUT_MS` (default 10000): longest a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * Graceful drain on SIGTERM: `DRAIN_NOTICE_MS` (default 2000) between readiness turning 503 and the first
+   * disconnect; `DRAIN_BATCH_SIZE` (default 100) connections moved off every `DRAIN_BATCH_INTERVAL_MS` (default 100).
+   */
+  drain: { noticeMs: number; batchSize: number; batchIntervalMs: number };
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -60,6 +65,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_PER_SECOND: int(1, 100_000).default(10),
   RATE_LIMIT_BURST: int(1, 100_000).default(20),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  DRAIN_NOTICE_MS: int(0, 600_000).default(2_000),
+  DRAIN_BATCH_SIZE: int(1, 1_000_000).default(100),
+  DRAIN_BATCH_INTERVAL_MS: int(0, 60_000).default(100),
 });
 
 /** The names of every environment variable `loadConfig` reads. */
@@ -104,5 +112,10 @@ export function loadConfig(
     historyCap: e.HISTORY_CAP,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    drain: Object.freeze({
+      noticeMs: e.DRAIN_NOTICE_MS,
+      batchSize: e.DRAIN_BATCH_SIZE,
+      batchIntervalMs: e.DRAIN_BATCH_INTERVAL_MS,
+    }),
   });
 }

@@ -7,6 +7,7 @@ import type {
 import type { Server } from 'socket.io';
 import type { RoomFeed } from './chat/room-feed';
 import type { GatewayDeps } from './deps';
+import type { Inflight } from './inflight';
 import type { Logger } from './logger';
 
 export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -19,4 +20,6 @@ export interface GatewayContext {
   logger: Logger;
   /** Per-room sequencer between the cluster feed and this gateway's members. */
   feed: RoomFeed;
+  /** Sends in progress, awaited by a drain. */
+  inflight: Inflight;
 }

@@ -8,6 +8,7 @@ import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
 import { createHttpApp } from './http/app';
 import { originAllowed } from './http/origin';
+import { Inflight } from './inflight';
 import type { Logger } from './logger';
 import { attachPlainWebSocket } from './plain/plain-ws';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
@@ -24,11 +25,28 @@ export interface GatewayOptions {
   rateLimit?: { perSecond: number; burst: number };
 }
 
+/** How a gateway hands its clients to the rest of the cluster when it stops. */
+export interface DrainOptions {
+  /** Time between readiness turning 503 and the first disconnect, so load balancers stop routing here. */
+  noticeMs?: number;
+  /** Connections moved off per batch, and the pause between batches (spreads the reconnect load). */
+  batchSize?: number;
+  batchIntervalMs?: number;
+  /** Longest wait for sends already accepted. */
+  inflightTimeoutMs?: number;
+}
+
 export interface Gateway {
   io: ChorusServer;
   nodeId: string;
-  /** Disconnects every client, leaves their rooms and stops serving. Does not close `deps`. */
-  close(): Promise<void>;
+  /** True once a drain or close started: readiness answers 503 and new connections are refused. */
+  readonly draining: boolean;
+  /**
+   * Drains and stops: readiness turns 503, new connections are refused, clients are disconnected in batches
+   * in a way that makes them reconnect (to other gateways), sends in flight are awaited, memberships removed.
+   * Does not close `deps`. Without options it drains at once (tests).
+   */
+  close(drain?: DrainOptions): Promise<void>;
 }
 
 /**
@@ -60,7 +78,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     // The plain WebSocket endpoint shares the HTTP server; Socket.IO must leave other upgrades alone.
     destroyUpgrade: false,
     serveClient: false,
-    allowRequest: (req, callback) => callback(null, originAllowed(req, options.allowedOrigins)),
+    allowRequest: (req, callback) => {
+      if (draining) callback('draining', false);
+      else callback(null, originAllowed(req, options.allowedOrigins));
+    },
     ...(options.allowedOrigins
       ? {
           cors: {
@@ -90,7 +111,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     },
   });
 
-  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed };
+  const inflight = new Inflight();
+  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed, inflight };
   const rooms = createRoomService(ctx);
   const chat = createChatService(ctx);
 
@@ -101,6 +123,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     sinks,
     allowedOrigins: options.allowedOrigins,
     rateLimit,
+    isDraining: () => draining,
   });
 
   const unsubscribe = deps.messages.subscribe(feed);
@@ -122,24 +145,49 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
 
   logger.info({ mode: deps.mode }, 'gateway created');
 
+  let closing: Promise<void> | undefined;
+
+  async function drainAndClose(drain: DrainOptions): Promise<void> {
+    draining = true;
+    clearInterval(heartbeat);
+    const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
+    logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');
+    if (noticeMs > 0) await sleep(noticeMs);
+
+    // Close transports, not sockets: "transport close" makes clients reconnect (with their own jitter),
+    // through the load balancer to a gateway that is still ready; a server-side disconnect would not.
+    const sockets = [...io.of('/').sockets.values()];
+    for (let i = 0; i < sockets.length; i += batchSize) {
+      for (const socket of sockets.slice(i, i + batchSize)) socket.conn.close();
+      if (batchIntervalMs > 0 && i + batchSize < sockets.length) await sleep(batchIntervalMs);
+    }
+    plain.close();
+    if (!(await inflight.idle(inflightTimeoutMs))) {
+      logger.warn({ inflight: inflight.count }, 'drain deadline passed with sends in flight');
+    }
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    httpServer.off('request', app);
+    await (await unsubscribe.catch(() => async () => {}))();
+    feed.close();
+    await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {
+      logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
+    });
+    logger.info('gateway closed');
+  }
+
   return {
     io,
     nodeId: options.nodeId,
-    async close() {
-      if (draining) return;
-      draining = true;
-      clearInterval(heartbeat);
-      plain.close();
-      // Closing the engine drops each transport ("transport close"), which clients treat as a reason to
-      // reconnect (through the load balancer, to another gateway); disconnectSockets() would tell them not to.
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      httpServer.off('request', app);
-      await (await unsubscribe.catch(() => async () => {}))();
-      feed.close();
-      await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {
-        logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
-      });
-      logger.info('gateway closed');
+    get draining() {
+      return draining;
+    },
+    close(drain = {}) {
+      closing ??= drainAndClose(drain);
+      return closing;
     },
   };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -74,7 +74,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
-    await gateway.close();
+    // Leave room for closing Redis after the drain; whatever is left of the deadline goes to in-flight sends.
+    await gateway.close({ ...config.drain, inflightTimeoutMs: Math.max(500, config.shutdownTimeoutMs / 2) });
     await deps.close();
     logger.flush();
     process.exit(0);

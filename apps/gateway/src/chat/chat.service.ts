@@ -13,7 +13,7 @@ export interface ChatService {
   ): Promise<ChatMessage[]>;
 }
 
-export function createChatService({ deps }: GatewayContext): ChatService {
+export function createChatService({ deps, inflight }: GatewayContext): ChatService {
   const requireRoom = (conn: Connection, room: string) => {
     if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
   };
@@ -22,13 +22,15 @@ export function createChatService({ deps }: GatewayContext): ChatService {
     async send(conn, { room, text, clientMsgId }) {
       requireRoom(conn, room);
       if (!conn.limiter.take()) throw new ChorusError('RATE_LIMITED', 'too many messages, slow down');
-      const { message, duplicate } = await deps.messages.append({
-        room,
-        user: conn.user,
-        text,
-        ts: Date.now(),
-        ...(clientMsgId !== undefined ? { clientMsgId } : {}),
-      });
+      const { message, duplicate } = await inflight.track(
+        deps.messages.append({
+          room,
+          user: conn.user,
+          text,
+          ts: Date.now(),
+          ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+        }),
+      );
       conn.log.debug({ room, seq: message.seq, duplicate }, 'message appended');
       return message;
     },

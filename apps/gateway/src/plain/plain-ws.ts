@@ -28,6 +28,8 @@ export interface PlainWsOptions {
   sinks: LocalSinks;
   allowedOrigins: readonly string[] | undefined;
   rateLimit: { perSecond: number; burst: number };
+  /** While true, new plain connections are refused with 503. */
+  isDraining: () => boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
       if (!url.pathname.startsWith('/socket.io/')) reject(socket, 404, 'Not Found');
       return;
     }
+    if (options.isDraining()) return reject(socket, 503, 'Service Unavailable');
     if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden origin');
     const room = RoomSchema.safeParse(url.searchParams.get('room') ?? 'lobby');
     const name = NameSchema.optional().safeParse(url.searchParams.get('name') ?? undefined);
@@ -132,10 +135,11 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
 
   httpServer.on('upgrade', onUpgrade);
   return {
-    /** Closes every plain connection (1001 going away) and stops accepting new ones. */
+    size: () => wss.clients.size,
+    /** Closes every plain connection (1012 service restart: reconnect) and stops accepting new ones. */
     close(): void {
       httpServer.off('upgrade', onUpgrade);
-      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      for (const client of wss.clients) client.close(1012, 'server restarting, reconnect');
       wss.close();
     },
   };
