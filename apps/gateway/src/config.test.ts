@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       historyCap: 10_000,
       rateLimit: { perSecond: 10, burst: 20 },
       shutdownTimeoutMs: 10_000,
+      drain: { noticeMs: 2_000, batchSize: 100, batchIntervalMs: 100 },
     });
   });
 
@@ -59,6 +60,9 @@ describe('loadConfig', () => {
       RATE_LIMIT_PER_SECOND: '5',
       RATE_LIMIT_BURST: '7',
       SHUTDOWN_TIMEOUT_MS: '2500',
+      DRAIN_NOTICE_MS: '0',
+      DRAIN_BATCH_SIZE: '10',
+      DRAIN_BATCH_INTERVAL_MS: '50',
     });
     expect(config).toEqual({
       port: 8080,
@@ -72,6 +76,7 @@ describe('loadConfig', () => {
       historyCap: 500,
       rateLimit: { perSecond: 5, burst: 7 },
       shutdownTimeoutMs: 2500,
+      drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
     });
   });
 
@@ -119,6 +124,8 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_BURST', '100001'],
     ['SHUTDOWN_TIMEOUT_MS', '99'],
     ['SHUTDOWN_TIMEOUT_MS', '600001'],
+    ['DRAIN_BATCH_SIZE', '0'],
+    ['DRAIN_NOTICE_MS', '-1'],
   ])('refuses %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
