@@ -64,9 +64,27 @@ async function openChat(gateway: TestGateway, name: string, room = ROOM): Promis
   return page;
 }
 
-/** The list item of the message whose text is exactly `text`. */
+/** The list item of the delivered (acknowledged) message whose text is exactly `text`. */
 function messageItem(page: Page, text: string) {
-  return page.locator('#messages li').filter({ has: page.locator('.text').getByText(text, { exact: true }) });
+  return page
+    .locator('#messages li:not(.pending)')
+    .filter({ has: page.locator('.text').getByText(text, { exact: true }) });
+}
+
+/** Sends typed on `page` that wait for their ack, shown greyed out after the messages. */
+function pendingItems(page: Page) {
+  return page.locator('#messages li.pending');
+}
+
+/** Makes `gateway` refuse new Socket.IO connections until `end()`; connected clients are not affected. */
+function refuseConnections(gateway: TestGateway): { end(): void } {
+  let refusing = true;
+  gateway.gateway.io.use((_socket, next) => next(refusing ? new Error('not now') : undefined));
+  return {
+    end: () => {
+      refusing = false;
+    },
+  };
 }
 
 /** Types `text`, presses Enter, and waits until the sender's own page shows it (the send was acknowledged). */
@@ -78,7 +96,7 @@ async function send(page: Page, text: string): Promise<void> {
   expect(await box.inputValue()).toBe('');
 }
 
-const messageTexts = (page: Page) => page.locator('#messages .text').allTextContents();
+const messageTexts = (page: Page) => page.locator('#messages li:not(.pending) .text').allTextContents();
 
 describe('the chat page in a browser', () => {
   it('delivers a message typed on gateway 1 to a page on gateway 2, with the sender name', async () => {
@@ -123,7 +141,7 @@ describe('the chat page in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it('shows the history once to a late joiner, and what it missed while reconnecting', async () => {
+  it('shows the history once to a late joiner, what it missed while reconnecting, and sends what it typed meanwhile', async () => {
     const [gw1, gw2] = await startGateways();
     const alice = await openChat(gw1!, 'alice');
     for (const text of ['one', 'two', 'three']) await send(alice, text);
@@ -132,30 +150,53 @@ describe('the chat page in a browser', () => {
     await messageItem(bob, 'three').waitFor();
     expect(await messageTexts(bob)).toEqual(['one', 'two', 'three']);
 
-    // Gateway 2 drops bob's connection (as when it drains); the page comes back by itself.
+    // Gateway 2 drops bob's connection (as when it drains) and refuses him until the test lets him back; then
+    // the page comes back by itself.
+    const away = refuseConnections(gw2!);
     gw2!.gateway.io.local.disconnectSockets(true);
     await bob.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
-    expect(await bob.locator('#text').isDisabled()).toBe(true);
     await send(alice, 'while you were away');
+    // What bob types meanwhile waits in the outbox, shown as pending, and goes out once he is back.
+    const box = bob.getByRole('textbox', { name: 'Message' });
+    await box.fill('typed while away');
+    await box.press('Enter');
+    await pendingItems(bob).filter({ hasText: 'typed while away' }).filter({ hasText: 'sending…' }).waitFor();
+    expect(await messageTexts(bob)).toEqual(['one', 'two', 'three']);
+    away.end();
 
     await bob.getByRole('status').filter({ hasText: 'Connected to node gw-2' }).waitFor();
-    await messageItem(bob, 'while you were away').waitFor();
-    expect(await messageTexts(bob)).toEqual(['one', 'two', 'three', 'while you were away']);
+    const all = ['one', 'two', 'three', 'while you were away', 'typed while away'];
+    for (const page of [bob, alice]) {
+      await messageItem(page, 'typed while away').waitFor();
+      expect(await messageTexts(page)).toEqual(all);
+    }
+    expect(await pendingItems(bob).count()).toBe(0);
     await expect.poll(() => alice.locator('#member-list li').filter({ hasText: 'bob' }).count()).toBe(1);
+    await expect.poll(() => bob.locator('#member-list li .name').allTextContents()).toEqual(['alice', 'bob']);
     expect(pageErrors).toEqual([]);
   });
 
-  it("shows the server's refusal next to the send box and gives the text back", async () => {
-    const [gw1] = await startGateways({ gateways: 1, rateLimit: { perSecond: 0.01, burst: 1 } });
+  it('shows a rate-limited message as retrying and delivers it once when the limit has passed', async () => {
+    // One message at once, then one every two seconds.
+    const [gw1] = await startGateways({ gateways: 1, rateLimit: { perSecond: 0.5, burst: 1 } });
     const alice = await openChat(gw1!, 'alice');
     await send(alice, 'first');
 
     const box = alice.getByRole('textbox', { name: 'Message' });
     await box.fill('second');
     await box.press('Enter');
-    await alice.locator('#send-error').filter({ hasText: 'RATE_LIMITED' }).waitFor();
-    expect(await box.inputValue()).toBe('second');
+    // The client SDK retries RATE_LIMITED with the same clientMsgId; the page says so instead of failing.
+    await pendingItems(alice)
+      .filter({ hasText: 'second' })
+      .filter({ hasText: 'rate limited, retrying…' })
+      .waitFor();
+    expect(await box.inputValue()).toBe('');
     expect(await messageTexts(alice)).toEqual(['first']);
+
+    await messageItem(alice, 'second').waitFor({ timeout: 15_000 });
+    expect(await messageTexts(alice)).toEqual(['first', 'second']);
+    expect(await pendingItems(alice).count()).toBe(0);
+    expect(await alice.locator('#send-error').textContent()).toBe('');
 
     // Input the schema refuses never reaches the server.
     await box.fill('   ');

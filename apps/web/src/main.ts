@@ -62,10 +62,15 @@ function start(): void {
     session = openChat(
       { name: name.value, room: room.value },
       {
-        state: (state) => view.setState(state),
-        joined: (joined) => view.setCanSend(joined),
+        state: (state) => {
+          view.setState(state);
+          if (state.kind === 'disconnected') view.setCanSend(false);
+        },
+        ready: () => view.setCanSend(true),
         messages: (change) => view.renderMessages(change, isOwn),
         members: (members) => view.renderMembers(members, isOwn),
+        outgoing: (message) => view.showOutgoing(message, name.value),
+        settled: (id) => view.removeOutgoing(id),
         problem: (text) => view.showProblem(text),
       },
     );

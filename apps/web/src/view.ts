@@ -1,6 +1,6 @@
 import type { ChatMessage, User } from '@chorus/protocol';
-import type { ConnectionState } from './connection';
-import type { SyncResult } from './timeline';
+import type { ConnectionState, OutgoingMessage } from './connection';
+import type { TimelineChange } from './timeline';
 
 // Every piece of user text reaches the page through textContent: names and messages are never parsed as HTML.
 
@@ -61,26 +61,43 @@ export function createView() {
     memberList: byId('member-list', HTMLUListElement),
   };
 
-  function messageItem(message: ChatMessage, own: boolean): HTMLLIElement {
-    const item = el('li', own ? 'message own' : 'message');
-    item.dataset.seq = String(message.seq);
+  /** Sends waiting for their ack, by id; shown greyed out after the messages. */
+  const outgoing = new Map<string, HTMLLIElement>();
+
+  function item(className: string, author: string, stamp: HTMLElement, text: string): HTMLLIElement {
+    const li = el('li', className);
     const meta = el('div', 'meta');
-    const time = el('time', 'time', timeFormat.format(message.ts));
-    time.dateTime = new Date(message.ts).toISOString();
-    meta.append(el('span', 'author', message.user.name), time);
+    meta.append(el('span', 'author', author), stamp);
     const body = el('div', 'body');
-    body.append(meta, el('p', 'text', message.text));
-    item.append(avatar(message.user.name), body);
-    return item;
+    body.append(meta, el('p', 'text', text));
+    li.append(avatar(author), body);
+    return li;
   }
 
-  /** Inserts in seq order; live messages nearly always go last, so search from the end. */
-  function insertMessage(item: HTMLLIElement, seq: number): void {
+  function messageItem(message: ChatMessage, own: boolean): HTMLLIElement {
+    const time = el('time', 'time', timeFormat.format(message.ts));
+    time.dateTime = new Date(message.ts).toISOString();
+    const li = item(own ? 'message own' : 'message', message.user.name, time, message.text);
+    li.dataset.seq = String(message.seq);
+    return li;
+  }
+
+  function outgoingStatus(message: OutgoingMessage): string {
+    if (message.status === 'sending') return 'sending…';
+    return message.code === 'RATE_LIMITED' ? 'rate limited, retrying…' : 'retrying…';
+  }
+
+  /** Inserts in seq order, before the pending sends; live messages nearly always go last, so search from the end. */
+  function insertMessage(li: HTMLLIElement, seq: number): void {
     let after = dom.messages.lastElementChild as HTMLElement | null;
-    while (after && Number(after.dataset.seq) > seq)
+    while (after && (after.dataset.seq === undefined || Number(after.dataset.seq) > seq))
       after = after.previousElementSibling as HTMLElement | null;
-    if (after) after.after(item);
-    else dom.messages.prepend(item);
+    if (after) after.after(li);
+    else dom.messages.prepend(li);
+  }
+
+  function updateEmpty(): void {
+    dom.empty.hidden = dom.messages.childElementCount > 0;
   }
 
   function nearBottom(): boolean {
@@ -113,6 +130,7 @@ export function createView() {
       document.title = `${room} · Chorus`;
       dom.text.placeholder = `Message #${room}`;
       dom.messages.replaceChildren();
+      outgoing.clear();
       dom.memberList.replaceChildren();
       dom.memberCount.textContent = '';
       dom.empty.hidden = false;
@@ -130,30 +148,50 @@ export function createView() {
             ? `Connected to node ${state.node}`
             : state.kind === 'reconnecting'
               ? 'Reconnecting…'
-              : state.reason
-                ? `Disconnected: ${state.reason}`
-                : 'Disconnected';
-      if (state.kind === 'connected') this.showProblem('');
+              : 'Disconnected';
     },
 
     setCanSend(canSend: boolean): void {
       dom.text.disabled = !canSend;
       dom.send.disabled = !canSend;
-      // A disabled textarea loses focus; give it back after a reconnection unless the user moved elsewhere.
+      // A disabled textarea loses focus; give it back once joined unless the user moved elsewhere.
       if (canSend && (document.activeElement === null || document.activeElement === document.body)) {
         dom.text.focus();
       }
     },
 
-    renderMessages(change: SyncResult, isOwn: (user: User) => boolean): void {
+    renderMessages(change: TimelineChange, isOwn: (user: User) => boolean): void {
       const stick = change.reset || nearBottom();
       if (change.reset) {
-        dom.messages.replaceChildren(...change.added.map((m) => messageItem(m, isOwn(m.user))));
+        const items = change.added.map((m) => messageItem(m, isOwn(m.user)));
+        dom.messages.replaceChildren(...items, ...outgoing.values());
       } else {
         for (const m of change.added) insertMessage(messageItem(m, isOwn(m.user)), m.seq);
       }
-      dom.empty.hidden = dom.messages.childElementCount > 0;
+      updateEmpty();
       if (stick) dom.messages.scrollTop = dom.messages.scrollHeight;
+    },
+
+    /** Shows a send waiting for its ack (or its new status) as the last item, greyed out. */
+    showOutgoing(message: OutgoingMessage, author: string): void {
+      const stamp = el('span', 'time', outgoingStatus(message));
+      const li = item('message own pending', author, stamp, message.text);
+      const shown = outgoing.get(message.id);
+      outgoing.set(message.id, li);
+      if (shown) {
+        shown.replaceWith(li);
+        return;
+      }
+      const stick = nearBottom();
+      dom.messages.append(li);
+      updateEmpty();
+      if (stick) dom.messages.scrollTop = dom.messages.scrollHeight;
+    },
+
+    removeOutgoing(id: string): void {
+      outgoing.get(id)?.remove();
+      outgoing.delete(id);
+      updateEmpty();
     },
 
     renderMembers(members: User[], isOwn: (user: User) => boolean): void {

@@ -9,6 +9,7 @@ import {
   type RoomSummary,
   type ServerToClientEvents,
   type SessionInfo,
+  type User,
 } from '@chorus/protocol';
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import { Emitter } from './emitter';
@@ -26,6 +27,8 @@ export interface ChorusClientOptions {
   transports?: ('websocket' | 'polling')[];
   /** How long one request waits for its ack before it is retried (sends) or fails (others). Default 5000 ms. */
   ackTimeoutMs?: number;
+  /** How long one connection attempt may take before the next URL is tried. Default 5000 ms. */
+  connectTimeoutMs?: number;
   /** Reconnect delay bounds; each attempt waits a random time up to an exponentially growing cap. */
   reconnectDelayMs?: { min: number; max: number };
   /** Extra socket.io-client options, e.g. `{ withCredentials: true }` for cookie stickiness behind a balancer. */
@@ -39,6 +42,13 @@ export interface ClientEvents {
   presence: (event: PresenceEvent) => void;
   /** The room's history could not be resumed (lost or trimmed): replace what is shown with `history`. */
   reset: (event: { room: string; epoch: string; history: ChatMessage[] }) => void;
+  /** `room` was joined: the first time and again after every reconnect. `members` replaces any list kept. */
+  joined: (event: { room: string; members: User[] }) => void;
+  /**
+   * A send goes out again with the same `clientMsgId` after the server refused it for a passing reason (`code`,
+   * e.g. `RATE_LIMITED`) or gave no answer (`code` absent: timeout or lost connection). Its promise stays pending.
+   */
+  retrying: (event: { room: string; clientMsgId: string; attempts: number; code?: ErrorCode }) => void;
   state: (state: ConnectionState) => void;
   session: (session: SessionInfo) => void;
   /** After a reconnect every room is rejoined and caught up; `ms` counts from the disconnect. */
@@ -147,6 +157,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       ...(options.transports ? { transports: options.transports } : {}),
       reconnection: false,
       forceNew: true,
+      timeout: options.connectTimeoutMs ?? 5_000,
     });
     socket = s;
     s.on('session', (info) => void onSession(s, info));
@@ -157,6 +168,8 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       if (s === socket) events.emit('presence', event);
     });
     s.on('connect_error', () => dropped(s));
+    // A transport that closes before the handshake completes raises neither of the others.
+    s.io.on('close', () => dropped(s));
     s.on('disconnect', (reason) => {
       if (reason !== 'io client disconnect') dropped(s);
     });
@@ -165,9 +178,10 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   /** The connection is gone (or never came): try the next URL after a jittered, growing delay. */
   function dropped(s: ChorusSocket): void {
     if (closed || s !== socket) return;
+    socket = undefined;
+    s.io.removeAllListeners('close');
     s.removeAllListeners();
     s.disconnect();
-    socket = undefined;
     live = false;
     disconnectedAt ??= Date.now();
     for (const room of rooms.values()) room.joining = true;
@@ -236,6 +250,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       tracked.joining = false;
       if (resuming) events.emit('reset', { room, epoch: result.epoch, history: result.history });
     }
+    events.emit('joined', { room, members: result.members });
     for (const message of tracked.early.splice(0)) onMessage(message);
     for (const w of tracked.waiters.splice(0)) w.resolve(result);
   }
@@ -292,9 +307,15 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     clearTimeout(entry.retry);
     entry.inFlightOn = s;
     entry.attempts += 1;
-    const retryLater = () => {
+    const retryLater = (code?: ErrorCode) => {
       if (entry.inFlightOn === s) entry.inFlightOn = undefined;
       clearTimeout(entry.retry);
+      events.emit('retrying', {
+        room: entry.room,
+        clientMsgId: entry.clientMsgId,
+        attempts: entry.attempts,
+        ...(code ? { code } : {}),
+      });
       const wait = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
       entry.retry = setTimeout(() => transmit(entry), wait);
     };
@@ -306,10 +327,11 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
           clearTimeout(entry.retry);
           entry.resolve(response.message);
         } else if (RETRYABLE.has(response.error.code) && rooms.has(entry.room)) {
-          retryLater();
+          retryLater(response.error.code);
         } else {
           outbox.delete(entry.clientMsgId);
-          entry.reject(new ChorusError(response.error.code, response.error.message));
+          const { code, message, details } = response.error;
+          entry.reject(new ChorusError(code, message, details));
         }
       },
       () => {
