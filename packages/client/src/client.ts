@@ -3,85 +3,17 @@ import {
   type ChatMessage,
   ChorusError,
   type ClientToServerEvents,
-  type ErrorCode,
-  type PresenceEvent,
   type RoomJoinResult,
-  type RoomSummary,
   type ServerToClientEvents,
   type SessionInfo,
-  type User,
 } from '@chorus/protocol';
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import { Emitter } from './emitter';
+import { isFinal, newClientMsgId, Outbox } from './outbox';
 import { RoomSequence } from './room-sequence';
+import type { ChorusClient, ChorusClientOptions, ClientEvents, ConnectionState } from './types';
 
 type ChorusSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
-
-export interface ChorusClientOptions {
-  /** Gateway (or load balancer) URLs. The client connects to one and moves to the next on every reconnect. */
-  urls: string[];
-  /** Display name sent in the handshake. */
-  name?: string;
-  transports?: ('websocket' | 'polling')[];
-  /** How long one request waits for its ack before it is retried (sends) or fails (others). Default 5000 ms. */
-  ackTimeoutMs?: number;
-  /** How long one connection attempt may take before the next URL is tried. Default 5000 ms. */
-  connectTimeoutMs?: number;
-  /** Reconnect delay bounds; each attempt waits a random time up to an exponentially growing cap. */
-  reconnectDelayMs?: { min: number; max: number };
-  /** Extra socket.io-client options, e.g. `{ withCredentials: true }` for cookie stickiness behind a balancer. */
-  socketOptions?: Partial<ManagerOptions & SocketOptions>;
-}
-
-export interface ClientEvents {
-  [event: string]: (...args: never[]) => void;
-  /** A room message, once per (room, seq), in seq order, gaps filled. */
-  message: (message: ChatMessage) => void;
-  presence: (event: PresenceEvent) => void;
-  /** The room's history could not be resumed (lost or trimmed): replace what is shown with `history`. */
-  reset: (event: { room: string; epoch: string; history: ChatMessage[] }) => void;
-  /** `room` was joined: the first time and again after every reconnect. `members` replaces any list kept. */
-  joined: (event: { room: string; members: User[] }) => void;
-  /**
-   * A send goes out again with the same `clientMsgId` after the server refused it for a passing reason (`code`,
-   * e.g. `RATE_LIMITED`) or gave no answer (`code` absent: timeout or lost connection). Its promise stays pending.
-   */
-  retrying: (event: { room: string; clientMsgId: string; attempts: number; code?: ErrorCode }) => void;
-  state: (state: ConnectionState) => void;
-  session: (session: SessionInfo) => void;
-  /** After a reconnect every room is rejoined and caught up; `ms` counts from the disconnect. */
-  resumed: (event: { ms: number; node: string }) => void;
-}
-
-export interface SendOptions {
-  /** Idempotency key; generated when omitted. A retry with the same key is stored once. */
-  clientMsgId?: string;
-}
-
-/** The Chorus client. Create one with {@link createChorusClient}. */
-export interface ChorusClient {
-  readonly state: ConnectionState;
-  readonly session: SessionInfo | undefined;
-  /** Joins `room` (once connected) and keeps it joined across reconnects, resuming from the last seq seen. */
-  join(room: string): Promise<RoomJoinResult>;
-  leave(room: string): Promise<void>;
-  /**
-   * Sends through the outbox: retried with the same `clientMsgId` after timeouts, reconnects and
-   * `UNAVAILABLE`, until the server acknowledges it. Rejects with a `ChorusError` for final errors
-   * (e.g. `INVALID_PAYLOAD`) or when the client is closed.
-   */
-  send(room: string, text: string, options?: SendOptions): Promise<ChatMessage>;
-  history(room: string, options?: { before?: number; limit?: number }): Promise<ChatMessage[]>;
-  rooms(): Promise<RoomSummary[]>;
-  on<E extends keyof ClientEvents>(event: E, handler: ClientEvents[E]): () => void;
-  /** Unacknowledged sends still in the outbox. */
-  pending(): number;
-  close(): void;
-}
-
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'INTERNAL', 'RATE_LIMITED', 'NOT_IN_ROOM']);
 
 interface TrackedRoom {
   sequence: RoomSequence;
@@ -91,18 +23,6 @@ interface TrackedRoom {
   early: ChatMessage[];
   filling: boolean;
   waiters: { resolve: (r: RoomJoinResult) => void; reject: (e: unknown) => void }[];
-}
-
-interface OutboxEntry {
-  room: string;
-  text: string;
-  clientMsgId: string;
-  resolve: (message: ChatMessage) => void;
-  reject: (error: unknown) => void;
-  /** The socket of the attempt in flight, if any. */
-  inFlightOn: ChorusSocket | undefined;
-  attempts: number;
-  retry: ReturnType<typeof setTimeout> | undefined;
 }
 
 /**
@@ -122,7 +42,12 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   const delay = options.reconnectDelayMs ?? { min: 200, max: 5_000 };
   const events = new Emitter<ClientEvents>();
   const rooms = new Map<string, TrackedRoom>();
-  const outbox = new Map<string, OutboxEntry>();
+  const outbox = new Outbox<ChorusSocket>({
+    current: () => (live ? socket : undefined),
+    send: (s, payload) => request(s, 'message:send', payload),
+    wantsRoom: (room) => rooms.has(room),
+    retrying: (event) => events.emit('retrying', event),
+  });
 
   let socket: ChorusSocket | undefined;
   let live = false;
@@ -185,7 +110,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     live = false;
     disconnectedAt ??= Date.now();
     for (const room of rooms.values()) room.joining = true;
-    for (const entry of outbox.values()) entry.inFlightOn = undefined;
+    outbox.connectionLost();
     setState('reconnecting');
     urlIndex += 1;
     attempt += 1;
@@ -211,7 +136,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       events.emit('resumed', { ms: Date.now() - disconnectedAt, node: info.node });
       disconnectedAt = undefined;
     }
-    for (const entry of outbox.values()) transmit(entry);
+    outbox.flush();
   }
 
   async function joinOn(s: ChorusSocket, room: string): Promise<RoomJoinResult> {
@@ -301,45 +226,6 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     });
   }
 
-  function transmit(entry: OutboxEntry): void {
-    const s = socket;
-    if (!s || !live || entry.inFlightOn === s || !outbox.has(entry.clientMsgId)) return;
-    clearTimeout(entry.retry);
-    entry.inFlightOn = s;
-    entry.attempts += 1;
-    const retryLater = (code?: ErrorCode) => {
-      if (entry.inFlightOn === s) entry.inFlightOn = undefined;
-      clearTimeout(entry.retry);
-      events.emit('retrying', {
-        room: entry.room,
-        clientMsgId: entry.clientMsgId,
-        attempts: entry.attempts,
-        ...(code ? { code } : {}),
-      });
-      const wait = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
-      entry.retry = setTimeout(() => transmit(entry), wait);
-    };
-    request(s, 'message:send', { room: entry.room, text: entry.text, clientMsgId: entry.clientMsgId }).then(
-      (response) => {
-        if (!outbox.has(entry.clientMsgId)) return;
-        if (response.ok) {
-          outbox.delete(entry.clientMsgId);
-          clearTimeout(entry.retry);
-          entry.resolve(response.message);
-        } else if (RETRYABLE.has(response.error.code) && rooms.has(entry.room)) {
-          retryLater(response.error.code);
-        } else {
-          outbox.delete(entry.clientMsgId);
-          const { code, message, details } = response.error;
-          entry.reject(new ChorusError(code, message, details));
-        }
-      },
-      () => {
-        if (outbox.has(entry.clientMsgId)) retryLater();
-      },
-    );
-  }
-
   connect();
 
   return {
@@ -370,31 +256,13 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
 
     async leave(room) {
       rooms.delete(room);
-      for (const [id, entry] of outbox) {
-        if (entry.room !== room) continue;
-        outbox.delete(id);
-        entry.reject(new ChorusError('NOT_IN_ROOM', `left ${room}`));
-      }
+      outbox.dropRoom(room, new ChorusError('NOT_IN_ROOM', `left ${room}`));
       if (socket && live) await request(socket, 'room:leave', { room }).catch(() => undefined);
     },
 
     send(room, text, sendOptions = {}) {
       if (closed) return Promise.reject(new ChorusError('UNAVAILABLE', 'client closed'));
-      const clientMsgId = sendOptions.clientMsgId ?? newClientMsgId();
-      return new Promise<ChatMessage>((resolve, reject) => {
-        const entry: OutboxEntry = {
-          room,
-          text,
-          clientMsgId,
-          resolve,
-          reject,
-          inFlightOn: undefined,
-          attempts: 0,
-          retry: undefined,
-        };
-        outbox.set(clientMsgId, entry);
-        transmit(entry);
-      });
+      return outbox.add(room, text, sendOptions.clientMsgId ?? newClientMsgId());
     },
 
     async history(room, historyOptions = {}) {
@@ -422,28 +290,11 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       socket?.disconnect();
       socket = undefined;
       live = false;
-      for (const entry of outbox.values()) {
-        clearTimeout(entry.retry);
-        entry.reject(new ChorusError('UNAVAILABLE', 'client closed'));
-      }
-      outbox.clear();
+      outbox.rejectAll(new ChorusError('UNAVAILABLE', 'client closed'));
       for (const room of rooms.values()) {
         for (const w of room.waiters.splice(0)) w.reject(new ChorusError('UNAVAILABLE', 'client closed'));
       }
       setState('closed');
     },
   };
-}
-
-function isFinal(error: unknown): boolean {
-  return error instanceof ChorusError && !RETRYABLE.has(error.code);
-}
-
-/** A unique idempotency key; works where `crypto.randomUUID` is missing (plain-HTTP browser pages). */
-export function newClientMsgId(): string {
-  const c = globalThis.crypto;
-  if (typeof c?.randomUUID === 'function') return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  c.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

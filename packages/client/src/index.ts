@@ -1,10 +1,4 @@
-export {
-  type ChorusClient,
-  type ChorusClientOptions,
-  type ClientEvents,
-  type ConnectionState,
-  createChorusClient,
-  newClientMsgId,
-  type SendOptions,
-} from './client';
+export { createChorusClient } from './client';
+export { newClientMsgId } from './outbox';
 export { RoomSequence } from './room-sequence';
+export type { ChorusClient, ChorusClientOptions, ClientEvents, ConnectionState, SendOptions } from './types';

@@ -1,0 +1,154 @@
+import {
+  type Ack,
+  type ChatMessage,
+  ChorusError,
+  type ErrorCode,
+  type MessageSendPayload,
+  type MessageSendResult,
+} from '@chorus/protocol';
+
+/** Error codes after which the same request may succeed later; any other is final. */
+export const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'UNAVAILABLE',
+  'INTERNAL',
+  'RATE_LIMITED',
+  'NOT_IN_ROOM',
+]);
+
+export function isFinal(error: unknown): boolean {
+  return error instanceof ChorusError && !RETRYABLE.has(error.code);
+}
+
+/** What the outbox needs from the client. `C` is a connection; its identity tells attempts apart. */
+export interface OutboxTransport<C extends object> {
+  /** The live connection, or undefined while (re)connecting. */
+  current(): C | undefined;
+  /** Sends on `connection`; rejects when no ack came in time. */
+  send(connection: C, payload: MessageSendPayload): Promise<Ack<MessageSendResult>>;
+  /** Whether the client still wants `room` (sends to a room it left are dropped). */
+  wantsRoom(room: string): boolean;
+  /** A send will be tried again; `code` is absent when no answer came. */
+  retrying(event: { room: string; clientMsgId: string; attempts: number; code?: ErrorCode }): void;
+}
+
+interface Entry<C> {
+  payload: MessageSendPayload & { clientMsgId: string };
+  resolve: (message: ChatMessage) => void;
+  reject: (error: unknown) => void;
+  /** The connection of the attempt in flight, if any. */
+  inFlightOn: C | undefined;
+  attempts: number;
+  retry: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Unacknowledged sends. Each is retried with the same `clientMsgId` (so the server stores it once) after a
+ * timeout, a lost connection or a passing error, with jittered exponential backoff, until it is acknowledged,
+ * refused for good, or the client leaves the room or closes.
+ */
+export class Outbox<C extends object> {
+  readonly #entries = new Map<string, Entry<C>>();
+  readonly #transport: OutboxTransport<C>;
+
+  constructor(transport: OutboxTransport<C>) {
+    this.#transport = transport;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  add(room: string, text: string, clientMsgId: string): Promise<ChatMessage> {
+    return new Promise<ChatMessage>((resolve, reject) => {
+      const entry: Entry<C> = {
+        payload: { room, text, clientMsgId },
+        resolve,
+        reject,
+        inFlightOn: undefined,
+        attempts: 0,
+        retry: undefined,
+      };
+      this.#entries.set(clientMsgId, entry);
+      this.#transmit(entry);
+    });
+  }
+
+  /** Sends everything not in flight on the current connection (after a reconnect). */
+  flush(): void {
+    for (const entry of this.#entries.values()) this.#transmit(entry);
+  }
+
+  /** The connection dropped: attempts on it will get no answer, so they may be sent again. */
+  connectionLost(): void {
+    for (const entry of this.#entries.values()) entry.inFlightOn = undefined;
+  }
+
+  /** Rejects every send of `room` with `error`. */
+  dropRoom(room: string, error: ChorusError): void {
+    for (const [id, entry] of this.#entries) {
+      if (entry.payload.room !== room) continue;
+      this.#settle(id, entry);
+      entry.reject(error);
+    }
+  }
+
+  rejectAll(error: ChorusError): void {
+    for (const [id, entry] of this.#entries) {
+      this.#settle(id, entry);
+      entry.reject(error);
+    }
+  }
+
+  #settle(id: string, entry: Entry<C>): void {
+    clearTimeout(entry.retry);
+    this.#entries.delete(id);
+  }
+
+  #transmit(entry: Entry<C>): void {
+    const connection = this.#transport.current();
+    const id = entry.payload.clientMsgId;
+    if (!connection || entry.inFlightOn === connection || !this.#entries.has(id)) return;
+    clearTimeout(entry.retry);
+    entry.inFlightOn = connection;
+    entry.attempts += 1;
+    const retryLater = (code?: ErrorCode) => {
+      if (entry.inFlightOn === connection) entry.inFlightOn = undefined;
+      clearTimeout(entry.retry);
+      this.#transport.retrying({
+        room: entry.payload.room,
+        clientMsgId: id,
+        attempts: entry.attempts,
+        ...(code ? { code } : {}),
+      });
+      const wait = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
+      entry.retry = setTimeout(() => this.#transmit(entry), wait);
+    };
+    this.#transport.send(connection, entry.payload).then(
+      (response) => {
+        if (this.#entries.get(id) !== entry) return;
+        if (response.ok) {
+          this.#settle(id, entry);
+          entry.resolve(response.message);
+        } else if (RETRYABLE.has(response.error.code) && this.#transport.wantsRoom(entry.payload.room)) {
+          retryLater(response.error.code);
+        } else {
+          this.#settle(id, entry);
+          const { code, message, details } = response.error;
+          entry.reject(new ChorusError(code, message, details));
+        }
+      },
+      () => {
+        if (this.#entries.get(id) === entry) retryLater();
+      },
+    );
+  }
+}
+
+/** A unique idempotency key; works where `crypto.randomUUID` is missing (plain-HTTP browser pages). */
+export function newClientMsgId(): string {
+  const c = globalThis.crypto;
+  if (typeof c?.randomUUID === 'function') return c.randomUUID();
+  const bytes = new Uint8Array(16);
+  c.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

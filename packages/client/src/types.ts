@@ -1,0 +1,74 @@
+import type {
+  ChatMessage,
+  ErrorCode,
+  PresenceEvent,
+  RoomJoinResult,
+  RoomSummary,
+  SessionInfo,
+  User,
+} from '@chorus/protocol';
+import type { ManagerOptions, SocketOptions } from 'socket.io-client';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ChorusClientOptions {
+  /** Gateway (or load balancer) URLs. The client connects to one and moves to the next on every reconnect. */
+  urls: string[];
+  /** Display name sent in the handshake. */
+  name?: string;
+  transports?: ('websocket' | 'polling')[];
+  /** How long one request waits for its ack before it is retried (sends) or fails (others). Default 5000 ms. */
+  ackTimeoutMs?: number;
+  /** How long one connection attempt may take before the next URL is tried. Default 5000 ms. */
+  connectTimeoutMs?: number;
+  /** Reconnect delay bounds; each attempt waits a random time up to an exponentially growing cap. */
+  reconnectDelayMs?: { min: number; max: number };
+  /** Extra socket.io-client options, e.g. `{ withCredentials: true }` for cookie stickiness behind a balancer. */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+}
+
+export interface ClientEvents {
+  [event: string]: (...args: never[]) => void;
+  /** A room message, once per (room, seq), in seq order, gaps filled. */
+  message: (message: ChatMessage) => void;
+  presence: (event: PresenceEvent) => void;
+  /** The room's history could not be resumed (lost or trimmed): replace what is shown with `history`. */
+  reset: (event: { room: string; epoch: string; history: ChatMessage[] }) => void;
+  /** `room` was joined: the first time and again after every reconnect. `members` replaces any list kept. */
+  joined: (event: { room: string; members: User[] }) => void;
+  /**
+   * A send goes out again with the same `clientMsgId` after the server refused it for a passing reason (`code`,
+   * e.g. `RATE_LIMITED`) or gave no answer (`code` absent: timeout or lost connection). Its promise stays pending.
+   */
+  retrying: (event: { room: string; clientMsgId: string; attempts: number; code?: ErrorCode }) => void;
+  state: (state: ConnectionState) => void;
+  session: (session: SessionInfo) => void;
+  /** After a reconnect every room is rejoined and caught up; `ms` counts from the disconnect. */
+  resumed: (event: { ms: number; node: string }) => void;
+}
+
+export interface SendOptions {
+  /** Idempotency key; generated when omitted. A retry with the same key is stored once. */
+  clientMsgId?: string;
+}
+
+/** The Chorus client. Create one with {@link createChorusClient}. */
+export interface ChorusClient {
+  readonly state: ConnectionState;
+  readonly session: SessionInfo | undefined;
+  /** Joins `room` (once connected) and keeps it joined across reconnects, resuming from the last seq seen. */
+  join(room: string): Promise<RoomJoinResult>;
+  leave(room: string): Promise<void>;
+  /**
+   * Sends through the outbox: retried with the same `clientMsgId` after timeouts, reconnects and
+   * `UNAVAILABLE`, until the server acknowledges it. Rejects with a `ChorusError` for final errors
+   * (e.g. `INVALID_PAYLOAD`) or when the client is closed.
+   */
+  send(room: string, text: string, options?: SendOptions): Promise<ChatMessage>;
+  history(room: string, options?: { before?: number; limit?: number }): Promise<ChatMessage[]>;
+  rooms(): Promise<RoomSummary[]>;
+  on<E extends keyof ClientEvents>(event: E, handler: ClientEvents[E]): () => void;
+  /** Unacknowledged sends still in the outbox. */
+  pending(): number;
+  close(): void;
+}
