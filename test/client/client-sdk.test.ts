@@ -85,3 +85,15 @@ describe('client SDK', () => {
     await expect(alice.c.send('r', 'fine')).resolves.toMatchObject({ seq: 1 });
   });
 });
+
+describe('client SDK joins', () => {
+  it('joins rooms asked for one after another on a fresh client', async () => {
+    const [a] = cluster.gateways;
+    const alice = client([a!.url], 'alice');
+    await alice.c.join('first');
+    await alice.c.join('second');
+    await alice.c.join('third');
+    await alice.c.send('third', 'hello');
+    await eventually(() => expect(alice.seqs('third')).toEqual([1]));
+  });
+});

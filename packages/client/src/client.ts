@@ -131,6 +131,14 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     }
     attempt = 0;
     live = true;
+    // Rooms asked for while the rejoins above were in flight have not been sent yet.
+    for (const [room, tracked] of rooms) {
+      if (tracked.joining && tracked.waiters.length > 0) {
+        joinOn(s, room).catch((error: unknown) => {
+          if (!isFinal(error) && s === socket) dropped(s);
+        });
+      }
+    }
     setState('connected');
     if (disconnectedAt !== undefined) {
       events.emit('resumed', { ms: Date.now() - disconnectedAt, node: info.node });
