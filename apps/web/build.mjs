@@ -1,5 +1,6 @@
 // Builds the chat page into dist/: src/main.ts bundled to app.js and src/style.css (with its @imports) to
-// style.css, each with a source map, plus index.html as it is. The gateway serves dist/ at `/` under a CSP
+// style.css, each with a source map, plus index.html as it is; likewise the operators' cluster page
+// (src/admin/ to admin.js and admin.css, plus admin.html). The gateway serves dist/ at `/` under a CSP
 // that allows no inline scripts or styles.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,8 @@ await build({
   entryPoints: [
     { in: join(here, 'src/main.ts'), out: 'app' },
     { in: join(here, 'src/style.css'), out: 'style' },
+    { in: join(here, 'src/admin/main.ts'), out: 'admin' },
+    { in: join(here, 'src/admin/admin.css'), out: 'admin' },
   ],
   outdir: dist,
   bundle: true,
@@ -26,4 +29,5 @@ await build({
   logLevel: 'warning',
 });
 await copyFile(join(here, 'index.html'), join(dist, 'index.html'));
+await copyFile(join(here, 'admin.html'), join(dist, 'admin.html'));
 console.log(`web: built ${dist}`);

@@ -40,16 +40,16 @@ function newestChange(path: string): number {
 }
 
 /**
- * The built chat page's folder (`apps/web/dist`), built first when it is missing or older than its sources,
- * so the browser tests never run against a stale page.
+ * The built pages' folder (`apps/web/dist`: the chat page and the cluster page), built first when a bundle is
+ * missing or older than its sources, so the browser tests never run against a stale page.
  */
 export function ensureWebBuilt(): string {
   const dist = join(WEB, 'dist');
-  const bundle = join(dist, 'app.js');
+  const bundles = ['app.js', 'admin.js'].map((name) => join(dist, name));
   const sources = Math.max(
-    ...['src', 'index.html', 'build.mjs'].map((name) => newestChange(join(WEB, name))),
+    ...['src', 'index.html', 'admin.html', 'build.mjs'].map((name) => newestChange(join(WEB, name))),
   );
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < sources) {
+  if (bundles.some((bundle) => !existsSync(bundle) || statSync(bundle).mtimeMs < sources)) {
     execFileSync(process.execPath, [join(WEB, 'build.mjs')], { stdio: 'pipe', timeout: 30_000 });
   }
   return dist;

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
 import { createGateway, type Gateway } from '../../apps/gateway/src/gateway';
 import type { Logger } from '../../apps/gateway/src/logger';
+import { createMetrics, type GatewayMetrics } from '../../apps/gateway/src/metrics/metrics';
 import { uniquePrefix } from './redis';
 
 /** One running gateway of a test cluster. */
@@ -13,6 +14,8 @@ export interface TestGateway {
   port: number;
   gateway: Gateway;
   deps: GatewayDeps;
+  /** The gateway's metrics (also served at `/metrics`), counting its Redis connections too. */
+  metrics: GatewayMetrics;
   server: HttpServer;
   /** Graceful stop: the gateway, then its Redis connections. */
   stop(): Promise<void>;
@@ -43,6 +46,8 @@ export interface ClusterOptions {
   /** Faster failure detection for fault tests. */
   watchdog?: { intervalMs?: number; timeoutMs?: number };
   feedProbe?: { probeIntervalMs?: number; stallMs?: number };
+  /** Bearer token of the admin API (`/admin`); omitted means none (404). */
+  adminToken?: string;
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -73,6 +78,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const nodeId = `gw-${counter}`;
     const nodeLogger = logger.child({ node: nodeId });
     const redisUrl = options.redisUrlFor?.(counter - 1) ?? options.redisUrl;
+    // Process metrics are left out: they are per process, and each collection keeps an event-loop monitor.
+    const metrics = createMetrics(nodeId, { processMetrics: false });
     const deps = redisUrl
       ? await createRedisDeps({
           url: redisUrl,
@@ -81,6 +88,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
           historyCap: options.historyCap,
           watchdog: options.watchdog,
           feedProbe: options.feedProbe,
+          metrics,
         })
       : createMemoryDeps({ historyCap: options.historyCap });
     const server = createServer();
@@ -90,6 +98,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
       allowedOrigins: options.allowedOrigins,
       webRoot: options.webRoot,
+      metrics,
+      adminToken: options.adminToken,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -100,6 +110,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       url: `http://127.0.0.1:${port}`,
       gateway,
       deps,
+      metrics,
       server,
       stop: async () => {
         if (stopped) return;

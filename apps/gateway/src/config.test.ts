@@ -29,6 +29,7 @@ describe('loadConfig', () => {
       rateLimit: { perSecond: 10, burst: 20 },
       shutdownTimeoutMs: 10_000,
       drain: { noticeMs: 2_000, batchSize: 100, batchIntervalMs: 100 },
+      adminToken: undefined,
     });
   });
 
@@ -63,6 +64,7 @@ describe('loadConfig', () => {
       DRAIN_NOTICE_MS: '0',
       DRAIN_BATCH_SIZE: '10',
       DRAIN_BATCH_INTERVAL_MS: '50',
+      ADMIN_TOKEN: 'a-long-enough-admin-token',
     });
     expect(config).toEqual({
       port: 8080,
@@ -77,6 +79,7 @@ describe('loadConfig', () => {
       rateLimit: { perSecond: 5, burst: 7 },
       shutdownTimeoutMs: 2500,
       drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
+      adminToken: 'a-long-enough-admin-token',
     });
   });
 
@@ -132,6 +135,16 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(new RegExp(`^invalid ${name}: `));
     expect(error.message).toContain(JSON.stringify(value));
     expect(error.message).not.toContain('\n');
+  });
+
+  it.each([
+    ['too short', 'short-token'],
+    ['with a space', 'sixteen chars and more'],
+  ])('refuses an ADMIN_TOKEN %s without echoing it', (_what, value) => {
+    const error = configError({ ADMIN_TOKEN: value });
+    expect(error.message).toMatch(/^invalid ADMIN_TOKEN: /);
+    expect(error.message).toContain(`(got ${value.length} characters)`);
+    expect(error.message).not.toContain(value);
   });
 
   it('names a bad variable when several are bad', () => {

@@ -31,6 +31,11 @@ export interface Config {
    * disconnect; `DRAIN_BATCH_SIZE` (default 100) connections moved off every `DRAIN_BATCH_INTERVAL_MS` (default 100).
    */
   drain: { noticeMs: number; batchSize: number; batchIntervalMs: number };
+  /**
+   * `ADMIN_TOKEN` (default unset: no admin API): bearer token of the cluster page's API at `/admin`, at least 16
+   * characters. Never logged, never echoed in an error.
+   */
+  adminToken: string | undefined;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -68,7 +73,16 @@ const EnvSchema = z.object({
   DRAIN_NOTICE_MS: int(0, 600_000).default(2_000),
   DRAIN_BATCH_SIZE: int(1, 1_000_000).default(100),
   DRAIN_BATCH_INTERVAL_MS: int(0, 60_000).default(100),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(512)
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
 });
+
+/** Variables whose value must never appear in an error message. */
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN']);
 
 /** The names of every environment variable `loadConfig` reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
@@ -91,9 +105,10 @@ export function loadConfig(
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = String(issue?.path[0] ?? 'environment');
-    throw new ConfigError(
-      `invalid ${name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(env[name])})`,
-    );
+    const got = SECRET_VARIABLES.has(name)
+      ? `${env[name]?.length ?? 0} characters`
+      : JSON.stringify(env[name]);
+    throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'invalid value'} (got ${got})`);
   }
   const e = result.data;
   return Object.freeze({
@@ -117,5 +132,6 @@ export function loadConfig(
       batchSize: e.DRAIN_BATCH_SIZE,
       batchIntervalMs: e.DRAIN_BATCH_INTERVAL_MS,
     }),
+    adminToken: e.ADMIN_TOKEN,
   });
 }

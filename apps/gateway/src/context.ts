@@ -9,6 +9,7 @@ import type { RoomFeed } from './chat/room-feed';
 import type { GatewayDeps } from './deps';
 import type { Inflight } from './inflight';
 import type { Logger } from './logger';
+import type { GatewayMetrics } from './metrics/metrics';
 
 export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -22,4 +23,6 @@ export interface GatewayContext {
   feed: RoomFeed;
   /** Sends in progress, awaited by a drain. */
   inflight: Inflight;
+  /** This gateway's Prometheus metrics. */
+  metrics: GatewayMetrics;
 }

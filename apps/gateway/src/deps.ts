@@ -1,9 +1,13 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
+import type { ClusterStats } from './admin/cluster-stats';
+import { MemoryClusterStats } from './admin/cluster-stats.memory';
+import { RedisClusterStats } from './admin/cluster-stats.redis';
 import type { MessageStore } from './chat/message-store';
 import { MemoryMessageStore } from './chat/message-store.memory';
 import { RedisMessageStore } from './chat/message-store.redis';
 import type { Logger } from './logger';
+import type { GatewayMetrics } from './metrics/metrics';
 import { connectRedis, watchConnection } from './redis/connect';
 import type { PresenceStore } from './rooms/presence-store';
 import { MemoryPresenceStore } from './rooms/presence-store.memory';
@@ -14,6 +18,8 @@ export interface GatewayDeps {
   mode: 'memory' | 'redis';
   messages: MessageStore;
   presence: PresenceStore;
+  /** What each gateway reports about its load, for the cluster page; reports of dead gateways expire. */
+  stats: ClusterStats;
   /** The Socket.IO adapter factory; undefined means the in-memory default (one node). */
   adapter: ReturnType<typeof createAdapter> | undefined;
   /** Resolves when the backing services answer; rejects with the reason otherwise. */
@@ -32,6 +38,7 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
     mode: 'memory',
     messages: new MemoryMessageStore(options),
     presence: new MemoryPresenceStore(),
+    stats: new MemoryClusterStats(),
     adapter: undefined,
     checkReady: async () => {},
     close: async () => {},
@@ -47,6 +54,8 @@ export interface RedisDepsOptions extends StoreOptions {
   watchdog?: { intervalMs?: number; timeoutMs?: number };
   /** Message feed liveness probe (defaults 1000 / 5000 ms). */
   feedProbe?: { probeIntervalMs?: number; stallMs?: number };
+  /** Where Redis connection errors and reconnects are counted (the gateway's metrics). */
+  metrics?: Pick<GatewayMetrics, 'redisErrors' | 'redisReconnects'>;
 }
 
 /**
@@ -59,7 +68,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
   const opened: Redis[] = [];
   const watchdogs: (() => void)[] = [];
   const open = async (role: string, offlineQueue: boolean) => {
-    const client = await connectRedis(url, { role, logger, offlineQueue });
+    const client = await connectRedis(url, { role, logger, offlineQueue, metrics: options.metrics });
     opened.push(client);
     watchdogs.push(watchConnection(client, { role, logger, ...options.watchdog }));
     return client;
@@ -78,6 +87,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       mode: 'redis',
       messages,
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
+      stats: new RedisClusterStats(commands, { prefix: options.prefix }),
       adapter: createAdapter(adapterPub, adapterSub, { key: `${options.prefix}socket.io` }),
       checkReady: async () => {
         for (const client of opened) {

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { LIMITS } from '@chorus/protocol';
 import { Server } from 'socket.io';
+import { startStatsReporter } from './admin/stats-reporter';
 import { createChatService } from './chat/chat.service';
 import { LocalSinks } from './chat/delivery';
 import { RoomFeed } from './chat/room-feed';
@@ -10,6 +11,7 @@ import { createHttpApp } from './http/app';
 import { originAllowed } from './http/origin';
 import { Inflight } from './inflight';
 import type { Logger } from './logger';
+import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
 import { createRoomService } from './rooms/rooms.service';
@@ -23,6 +25,10 @@ export interface GatewayOptions {
   /** Browser origins allowed to connect; undefined means same host only. */
   allowedOrigins?: readonly string[] | undefined;
   rateLimit?: { perSecond: number; burst: number };
+  /** Where this gateway counts; omitted means a fresh set (see `createMetrics`), served at `/metrics` either way. */
+  metrics?: GatewayMetrics | undefined;
+  /** Bearer token of the cluster page's API (`/admin`); omitted means no admin API (404). */
+  adminToken?: string | undefined;
 }
 
 /** How a gateway hands its clients to the rest of the cluster when it stops. */
@@ -63,6 +69,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const logger = options.logger;
   const rateLimit = options.rateLimit ?? { perSecond: 10, burst: 20 };
   let draining = false;
+  const metrics = options.metrics ?? createMetrics(options.nodeId);
 
   const app = createHttpApp({
     nodeId: options.nodeId,
@@ -70,6 +77,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     logger,
     webRoot: options.webRoot,
     isDraining: () => draining,
+    metrics,
+    adminToken: options.adminToken,
   });
   httpServer.on('request', app);
 
@@ -101,6 +110,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     deliver: (message) => {
       io.local.to(message.room).emit('message', message);
       sinks.deliver(message);
+      const sockets = io.of('/').adapter.rooms.get(message.room)?.size ?? 0;
+      metrics.messagesOut.inc(sockets + sinks.size(message.room));
+      // Across gateways this includes their clock difference.
+      metrics.fanoutLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
     },
     // Closing the transport (not disconnecting the socket) makes clients reconnect and rejoin with `since`,
     // which answers `recovered: false` with fresh history.
@@ -112,7 +125,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   });
 
   const inflight = new Inflight();
-  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed, inflight };
+  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed, inflight, metrics };
   const rooms = createRoomService(ctx);
   const chat = createChatService(ctx);
 
@@ -126,7 +139,22 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     isDraining: () => draining,
   });
 
-  const unsubscribe = deps.messages.subscribe(feed);
+  metrics.observeLoad(() => ({ socketio: io.of('/').sockets.size, plain: plain.size(), ...feed.load() }));
+  const reporter = startStatsReporter({
+    store: deps.stats,
+    nodeId: options.nodeId,
+    metrics,
+    logger,
+    isDraining: () => draining,
+  });
+
+  const unsubscribe = deps.messages.subscribe({
+    message: (message) => feed.message(message),
+    resync: () => {
+      metrics.feedResyncs.inc();
+      feed.resync();
+    },
+  });
   unsubscribe.catch((error: unknown) => logger.error({ err: error }, 'message feed subscription failed'));
 
   const beat = () =>
@@ -150,6 +178,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   async function drainAndClose(drain: DrainOptions): Promise<void> {
     draining = true;
     clearInterval(heartbeat);
+    void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');
     if (noticeMs > 0) await sleep(noticeMs);
@@ -169,6 +198,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     httpServer.off('request', app);
     await (await unsubscribe.catch(() => async () => {}))();
     feed.close();
+    await reporter.stop();
     await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {
       logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
     });

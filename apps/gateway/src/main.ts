@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from './deps';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
+import { createMetrics } from './metrics/metrics';
 import { RedisStartupError } from './redis/connect';
 
 /** Start-up problems a person can fix get one line on stderr and exit code 1, never a stack trace. */
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel, pretty: config.logPretty, nodeId: config.nodeId });
+  const metrics = createMetrics(config.nodeId);
 
   let deps: GatewayDeps;
   if (config.redisUrl) {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
         prefix: config.redisPrefix,
         historyCap: config.historyCap,
         logger,
+        metrics,
       });
     } catch (error) {
       if (error instanceof RedisStartupError) {
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
     webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     allowedOrigins: config.allowedOrigins,
     rateLimit: config.rateLimit,
+    metrics,
+    adminToken: config.adminToken,
   });
 
   server.on('error', (error: NodeJS.ErrnoException) => {

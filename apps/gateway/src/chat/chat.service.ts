@@ -1,6 +1,7 @@
 import { type ChatMessage, ChorusError, LIMITS } from '@chorus/protocol';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
+import { timed } from '../metrics/metrics';
 
 export interface ChatService {
   send(
@@ -13,7 +14,7 @@ export interface ChatService {
   ): Promise<ChatMessage[]>;
 }
 
-export function createChatService({ deps, inflight }: GatewayContext): ChatService {
+export function createChatService({ deps, inflight, metrics }: GatewayContext): ChatService {
   const requireRoom = (conn: Connection, room: string) => {
     if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
   };
@@ -21,16 +22,22 @@ export function createChatService({ deps, inflight }: GatewayContext): ChatServi
   return {
     async send(conn, { room, text, clientMsgId }) {
       requireRoom(conn, room);
-      if (!conn.limiter.take()) throw new ChorusError('RATE_LIMITED', 'too many messages, slow down');
+      if (!conn.limiter.take()) {
+        metrics.rateLimited.inc();
+        throw new ChorusError('RATE_LIMITED', 'too many messages, slow down');
+      }
       const { message, duplicate } = await inflight.track(
-        deps.messages.append({
-          room,
-          user: conn.user,
-          text,
-          ts: Date.now(),
-          ...(clientMsgId !== undefined ? { clientMsgId } : {}),
-        }),
+        timed(metrics.adapterPublish, () =>
+          deps.messages.append({
+            room,
+            user: conn.user,
+            text,
+            ts: Date.now(),
+            ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+          }),
+        ),
       );
+      if (!duplicate) metrics.messagesIn.inc();
       conn.log.debug({ room, seq: message.seq, duplicate }, 'message appended');
       return message;
     },

@@ -26,6 +26,11 @@ export class LocalSinks {
     if (sinks?.size === 0) this.#rooms.delete(room);
   }
 
+  /** How many plain receivers `room` has here. */
+  size(room: string): number {
+    return this.#rooms.get(room)?.size ?? 0;
+  }
+
   deliver(message: ChatMessage): void {
     const sinks = this.#rooms.get(message.room);
     if (sinks) for (const sink of sinks) sink.deliver(message);

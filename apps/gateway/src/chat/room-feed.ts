@@ -114,6 +114,13 @@ export class RoomFeed implements FeedListener {
     void this.#catchUp(message.room);
   }
 
+  /** Rooms sequenced here, and the local memberships they hold (a connection counts once per room). */
+  load(): { rooms: number; members: number } {
+    let members = 0;
+    for (const state of this.#rooms.values()) members += state.refs;
+    return { rooms: this.#rooms.size, members };
+  }
+
   resync(): void {
     this.#log.info({ rooms: this.#rooms.size }, 'feed resumed, catching up rooms from the log');
     for (const [room, state] of this.#rooms) if (state.epoch !== undefined) void this.#catchUp(room);

@@ -1,6 +1,8 @@
 import express, { type Express } from 'express';
+import { createAdminRoutes } from '../admin/admin.routes';
 import type { GatewayDeps } from '../deps';
 import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/metrics';
 
 export interface HttpAppOptions {
   nodeId: string;
@@ -10,9 +12,16 @@ export interface HttpAppOptions {
   webRoot?: string | undefined;
   /** True while the gateway drains: readiness turns 503. */
   isDraining: () => boolean;
+  /** Served in the Prometheus text format at `/metrics`. */
+  metrics: GatewayMetrics;
+  /** Bearer token of the admin API and page (`/admin`); undefined means they answer 404. */
+  adminToken?: string | undefined;
 }
 
-/** The HTTP side of a gateway: the chat page, `/healthz` (alive) and `/readyz` (able to serve). */
+/**
+ * The HTTP side of a gateway: the chat page, `/healthz` (alive), `/readyz` (able to serve), `/metrics`
+ * (Prometheus) and, with an admin token, the cluster page at `/admin`.
+ */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -39,6 +48,30 @@ export function createHttpApp(options: HttpAppOptions): Express {
       res.status(503).json({ status: 'unavailable', node: options.nodeId });
     }
   });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const body = await options.metrics.registry.metrics();
+      res.setHeader('Content-Type', options.metrics.registry.contentType);
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(body);
+    } catch (error) {
+      options.logger.warn({ err: { message: (error as Error).message } }, 'metrics collection failed');
+      res.status(500).json({ error: 'metrics unavailable' });
+    }
+  });
+
+  if (options.adminToken) {
+    app.use(
+      createAdminRoutes({
+        token: options.adminToken,
+        nodeId: options.nodeId,
+        deps: options.deps,
+        logger: options.logger,
+        webRoot: options.webRoot,
+      }),
+    );
+  }
 
   if (options.webRoot) {
     app.use(

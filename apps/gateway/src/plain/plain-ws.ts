@@ -101,11 +101,13 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
 
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
+        ctx.metrics.invalidPayloads.inc({ transport: 'plain' });
         ws.close(1003, 'text frames only');
         return;
       }
       const text = TextSchema.safeParse(data.toString());
       if (!text.success) {
+        ctx.metrics.invalidPayloads.inc({ transport: 'plain' });
         sendError(new ChorusError('INVALID_PAYLOAD', text.error.issues[0]?.message ?? 'invalid text'));
         return;
       }

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../logger';
+import type { GatewayMetrics } from '../metrics/metrics';
 
 /** Redis could not be reached at start-up; the message is one line, safe to show (no password). */
 export class RedisStartupError extends Error {
@@ -27,6 +28,8 @@ export interface ConnectRedisOptions {
   offlineQueue: boolean;
   /** How long the first connection may take. */
   connectTimeoutMs?: number;
+  /** Counts the connection's error events and reconnect attempts by role. */
+  metrics?: Pick<GatewayMetrics, 'redisErrors' | 'redisReconnects'> | undefined;
 }
 
 /**
@@ -56,6 +59,14 @@ export async function connectRedis(url: string, options: ConnectRedisOptions): P
     if (down) log.info('redis connection restored');
     down = false;
   });
+  const { metrics, role } = options;
+  if (metrics) {
+    // Start the series at 0, so rate() sees the first error.
+    metrics.redisErrors.inc({ role }, 0);
+    metrics.redisReconnects.inc({ role }, 0);
+    client.on('error', () => metrics.redisErrors.inc({ role }));
+    client.on('reconnecting', () => metrics.redisReconnects.inc({ role }));
+  }
   try {
     await client.connect();
   } catch (error) {

@@ -6,6 +6,7 @@ import type { Connection } from '../connection';
 import type { ChorusServer, GatewayContext } from '../context';
 import { registerRoomHandlers } from '../rooms/rooms.handlers';
 import type { RoomService } from '../rooms/rooms.service';
+import { observeAcks } from './ack-metrics';
 import { guardEvents } from './guard';
 import { useHandshake } from './handshake';
 
@@ -33,6 +34,7 @@ export function handleSocketConnections(ctx: GatewayContext, services: SocketSer
     };
     log.info({ transport: socket.conn.transport.name }, 'connected');
     const untyped = socket as unknown as Socket;
+    observeAcks(untyped, ctx.metrics);
     guardEvents(untyped, log);
     registerRoomHandlers(untyped, conn, services.rooms);
     registerChatHandlers(untyped, conn, services.chat);

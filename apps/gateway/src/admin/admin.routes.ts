@@ -1,0 +1,106 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import express, { type Request, type Router } from 'express';
+import type { GatewayDeps } from '../deps';
+import type { Logger } from '../logger';
+import type { NodeReport } from './cluster-stats';
+
+/** Rooms listed on the cluster page, busiest first. */
+export const BUSIEST_ROOMS = 20;
+
+/** The page's CSP: its own script, style and API only; nothing inline, no frames. */
+const ADMIN_CSP =
+  "default-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+export interface AdminRoutesOptions {
+  /** The bearer token of the admin API, at least 16 characters. */
+  token: string;
+  nodeId: string;
+  deps: Pick<GatewayDeps, 'stats' | 'presence'>;
+  logger: Logger;
+  /** Folder of the built web page, holding `admin.html`; omitted means the page is not served. */
+  webRoot?: string | undefined;
+}
+
+/** What `GET /admin/api/cluster` answers. */
+export interface ClusterView {
+  /** The gateway that answered. */
+  node: string;
+  generatedAt: number;
+  nodes: NodeReport[];
+  rooms: { room: string; members: number }[];
+  totals: { nodes: number; connections: number; messagesInPerSec: number; messagesOutPerSec: number };
+}
+
+/**
+ * The operators' cluster page at `/admin` and its JSON API at `/admin/api/cluster`, which requires
+ * `Authorization: Bearer <ADMIN_TOKEN>`. Any gateway answers for the whole cluster: the data comes from the
+ * cluster stats and presence stores, not from this process.
+ */
+export function createAdminRoutes(options: AdminRoutesOptions): Router {
+  const router = express.Router();
+  const expected = digest(options.token);
+  const log = options.logger.child({ component: 'admin' });
+
+  const authorized = (req: Request): boolean => {
+    const match = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
+    // Comparing digests keeps the comparison constant-time whatever the length of what was sent.
+    return match !== null && timingSafeEqual(digest(match[1]!), expected);
+  };
+
+  router.get('/admin/api/cluster', async (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    if (!authorized(req)) {
+      log.warn({ ip: req.ip }, 'admin request refused');
+      res.setHeader('WWW-Authenticate', 'Bearer realm="chorus-admin"');
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    try {
+      const [nodes, rooms] = await Promise.all([
+        options.deps.stats.list(),
+        options.deps.presence.rooms(BUSIEST_ROOMS),
+      ]);
+      const view: ClusterView = {
+        node: options.nodeId,
+        generatedAt: Date.now(),
+        nodes,
+        rooms,
+        totals: {
+          nodes: nodes.length,
+          connections: sum(nodes, (n) => n.connections),
+          messagesInPerSec: round(sum(nodes, (n) => n.messagesInPerSec)),
+          messagesOutPerSec: round(sum(nodes, (n) => n.messagesOutPerSec)),
+        },
+      };
+      res.json(view);
+    } catch (error) {
+      log.warn({ err: { message: (error as Error).message } }, 'cluster view unavailable');
+      res.status(503).json({ error: 'unavailable' });
+    }
+  });
+
+  const webRoot = options.webRoot;
+  if (webRoot) {
+    router.get('/admin', (_req, res, next) => {
+      res.setHeader('Content-Security-Policy', ADMIN_CSP);
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(join(webRoot, 'admin.html'), (error) => {
+        if (error) next();
+      });
+    });
+  }
+  return router;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function sum<T>(items: T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
