@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type LocalCluster, type LocalGateway, startLocalCluster } from '../../scripts/local-cluster/cluster';
 import { ChatLedger, type Chatter } from '../support/chatters';
+import { clusterSum, metricSum, scrapeMetrics } from '../support/metrics';
 import { eventually, sleep } from '../support/wait';
 
 /**
@@ -87,6 +88,10 @@ describe('the local cluster behind HAProxy', () => {
     await expectEveryAckedMessageOnce();
     // Every request of a polling session reached the gateway holding it: nobody had to reconnect.
     for (const chatter of chatters) expect(chatter.drops, chatter.name).toEqual([]);
+    // The gateways' metrics count exactly what was sent, and /metrics is reachable through the balancer.
+    const urls = cluster.gateways.map((g) => g.url);
+    expect(await clusterSum(urls, 'chorus_messages_in_total')).toBe(ledger.acked.size);
+    expect(metricSum(await scrapeMetrics(cluster.url), 'chorus_connections')).toBeGreaterThan(0);
   });
 
   it('restarts every gateway in turn with SIGTERM while clients chat: nothing lost or repeated, one move each', async () => {
