@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       '',
-      `Chorus is running on http://localhost:${lbPort}  (HAProxy, deploy/haproxy/haproxy.cfg)`,
+      `Chorus is running on http://127.0.0.1:${lbPort}  (HAProxy, deploy/haproxy/haproxy.cfg)`,
       `  gateways  ${cluster.gateways.map((g) => `${g.nodeId} ${g.url}`).join(', ')}`,
       `  redis     ${cluster.redis.url}${cluster.redis.owned ? ' (append-only, temporary)' : ' (REDIS_URL)'}`,
       `  haproxy   stats ${cluster.haproxy.statsUrl}`,

@@ -36,7 +36,8 @@ export class ChatLedger {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   /**
-   * A chatter on `urls`; polling chatters keep cookies (`withCredentials`), as balancer stickiness needs.
+   * A chatter on `urls`. Polling chatters rely on the SDK keeping cookies by default, which balancer
+   * stickiness needs: the load-balancer test fails if that default goes.
    */
   chatter(urls: string[], name: string, transport: 'websocket' | 'polling'): Chatter {
     const client = createChorusClient({
@@ -44,7 +45,6 @@ export class ChatLedger {
       name,
       transports: [transport],
       ackTimeoutMs: 3_000,
-      ...(transport === 'polling' ? { socketOptions: { withCredentials: true } } : {}),
     });
     const received: ChatMessage[] = [];
     const drops: number[] = [];

@@ -27,5 +27,7 @@ describe('load tool', () => {
     expect(report.delivered).toBe(report.acked * 4);
     expect(report).toMatchObject({ lost: 0, duplicated: 0 });
     expect(report.ackLatencyMs.p99).toBeGreaterThan(0);
+    expect(report.ackLatencyMs.max).toBeGreaterThanOrEqual(report.ackLatencyMs.p99);
+    expect(report.deliveryLatencyMs.max).toBeGreaterThanOrEqual(report.deliveryLatencyMs.p50);
   });
 });

@@ -58,7 +58,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     });
   }
   try {
-    await Promise.all(participants.map((p) => p.client.join(p.room)));
+    const joined = Promise.all(participants.map((p) => p.client.join(p.room)));
+    const joinTimeout = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => {
+        const waiting = participants.filter((p) => p.client.state !== 'connected').length;
+        reject(
+          new Error(`${waiting} of ${participants.length} clients could not connect and join within 30 s`),
+        );
+      }, 30_000);
+      void joined.finally(() => clearTimeout(timer));
+    });
+    await Promise.race([joined, joinTimeout]);
     log(`${options.clients} clients joined ${options.rooms} rooms`);
 
     const acked = new Map<string, Set<number>>();
@@ -126,7 +136,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 }
 
 function summary(values: number[]) {
-  const max = values.reduce((m, v) => Math.max(v, m), Number.NaN);
+  const max = values.length === 0 ? Number.NaN : values.reduce((m, v) => Math.max(v, m), values[0]!);
   return { p50: percentile(values, 50), p99: percentile(values, 99), max };
 }
 

@@ -77,6 +77,9 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   function connect(): void {
     const url = options.urls[urlIndex % options.urls.length]!;
     const s: ChorusSocket = io(url, {
+      // Keep cookies, so long-polling stays on the gateway that holds the session behind a sticky balancer
+      // (socket.io-client in Node keeps them only with this; browsers send same-origin cookies anyway).
+      withCredentials: true,
       ...options.socketOptions,
       auth: options.name ? { name: options.name } : {},
       ...(options.transports ? { transports: options.transports } : {}),

@@ -23,7 +23,10 @@ export interface ChorusClientOptions {
   connectTimeoutMs?: number;
   /** Reconnect delay bounds; each attempt waits a random time up to an exponentially growing cap. */
   reconnectDelayMs?: { min: number; max: number };
-  /** Extra socket.io-client options, e.g. `{ withCredentials: true }` for cookie stickiness behind a balancer. */
+  /**
+   * Extra socket.io-client options. `withCredentials` defaults to true (cookie stickiness behind a balancer);
+   * a browser page on another origin then needs the gateway's `ALLOWED_ORIGINS` to include it.
+   */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
 
