@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureWebBuilt, launchBrowser } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from '../support/browser';
 import { connectClient } from '../support/clients';
 import { startCluster, type TestGateway } from '../support/cluster';
 import { useRedis } from '../support/hooks';
@@ -9,45 +9,25 @@ import { useRedis } from '../support/hooks';
 // CHORUS_ADMIN_SCREENSHOT to a file path to keep a picture of it.
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
+// Registered first, so its hooks run around the browser's (see `useBrowser`).
 const redis = useRedis();
-let webRoot: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-/** Uncaught errors and console errors (CSP violations among them) of the current test's pages. */
-let pageErrors: string[] = [];
-
-beforeAll(async () => {
-  webRoot = ensureWebBuilt();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  pageErrors = [];
-});
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
+const browser = useBrowser();
 
 async function startGateways(count: number): Promise<TestGateway[]> {
   const cluster = await startCluster({
     redisUrl: redis.url,
     gateways: count,
-    webRoot,
+    webRoot: browser.webRoot,
     adminToken: ADMIN_TOKEN,
   });
   return cluster.gateways;
 }
 
 async function openAdmin(gateway: TestGateway): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(10_000);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().includes('401')) pageErrors.push(message.text());
+  const page = await browser.openPage({
+    viewport: { width: 1280, height: 900 },
+    // A refused token is meant to fail its request with 401.
+    ignoreConsoleError: (text) => text.includes('401'),
   });
   await page.goto(`${gateway.url}/admin`);
   return page;
@@ -97,7 +77,7 @@ describe('the cluster page in a browser', () => {
 
     const screenshot = process.env.CHORUS_ADMIN_SCREENSHOT;
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('asks again for the token when the gateway refuses it, and forgets it on sign-out', async () => {
@@ -115,6 +95,6 @@ describe('the cluster page in a browser', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureWebBuilt, launchBrowser } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from '../support/browser';
 import { type ClusterOptions, startCluster, type TestGateway } from '../support/cluster';
 import { useRedis } from '../support/hooks';
 
@@ -8,47 +8,26 @@ import { useRedis } from '../support/hooks';
 // path to keep a picture of the chat page.
 
 const ROOM = 'e2e';
-// Registered first, so its hooks run around this file's: the Redis starts before the browser and stops after
-// it, and the clusters close after the browser contexts.
+// Registered first, so its hooks run around the browser's (see `useBrowser`).
 const redis = useRedis();
-let webRoot: string;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-/** Uncaught errors and console errors (CSP violations among them) of every page of the current test. */
-let pageErrors: string[] = [];
-
-beforeAll(async () => {
-  webRoot = ensureWebBuilt();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(() => {
-  pageErrors = [];
-});
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-});
+const browser = useBrowser();
 
 /** Two gateways on the test Redis (own key prefix), serving the built page; closed after the test. */
 async function startGateways(options: ClusterOptions = {}): Promise<TestGateway[]> {
-  const cluster = await startCluster({ redisUrl: redis.url, gateways: 2, webRoot, ...options });
+  const cluster = await startCluster({
+    redisUrl: redis.url,
+    gateways: 2,
+    webRoot: browser.webRoot,
+    ...options,
+  });
   return cluster.gateways;
 }
 
 /** Opens the chat page of `gateway` in its own browser context, joins `room` as `name`, waits until ready. */
 async function openChat(gateway: TestGateway, name: string, room = ROOM): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-  context.setDefaultTimeout(10_000);
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') pageErrors.push(`${name}: ${message.text()}`);
-  });
+  const page = await browser.openPage({ viewport: { width: 1100, height: 700 }, label: name });
   page.on('dialog', (dialog) => {
-    pageErrors.push(`${name}: unexpected dialog "${dialog.message()}"`);
+    browser.pageErrors.push(`${name}: unexpected dialog "${dialog.message()}"`);
     void dialog.dismiss();
   });
 
@@ -119,7 +98,7 @@ describe('the chat page in a browser', () => {
 
     const screenshot = process.env.CHORUS_SCREENSHOT;
     if (screenshot) await alice.screenshot({ path: screenshot });
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('shows markup in messages and names as plain text', async () => {
@@ -138,7 +117,7 @@ describe('the chat page in a browser', () => {
     const member = alice.locator('#member-list li').filter({ hasText: '<b>mallory</b>' });
     await member.waitFor();
     expect(await alice.locator('#member-list b').count()).toBe(0);
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('shows the history once to a late joiner, what it missed while reconnecting, and sends what it typed meanwhile', async () => {
@@ -173,7 +152,7 @@ describe('the chat page in a browser', () => {
     expect(await pendingItems(bob).count()).toBe(0);
     await expect.poll(() => alice.locator('#member-list li').filter({ hasText: 'bob' }).count()).toBe(1);
     await expect.poll(() => bob.locator('#member-list li .name').allTextContents()).toEqual(['alice', 'bob']);
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 
   it('shows a rate-limited message as retrying and delivers it once when the limit has passed', async () => {
@@ -202,6 +181,6 @@ describe('the chat page in a browser', () => {
     await box.fill('   ');
     await box.press('Enter');
     await alice.locator('#send-error').filter({ hasText: 'Text must not be blank.' }).waitFor();
-    expect(pageErrors).toEqual([]);
+    expect(browser.pageErrors).toEqual([]);
   });
 });

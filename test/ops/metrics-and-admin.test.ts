@@ -1,4 +1,4 @@
-import type { AckError } from '@chorus/protocol';
+import type { AckError, ClusterView } from '@chorus/protocol';
 import { describe, expect, it } from 'vitest';
 import { REPORT_TTL_MS } from '../../apps/gateway/src/admin/cluster-stats';
 import { ensureWebBuilt } from '../support/browser';
@@ -19,13 +19,6 @@ const handle = useCluster({
   webRoot,
   rateLimit: { perSecond: 1, burst: 5 },
 });
-
-interface ClusterView {
-  node: string;
-  nodes: { node: string; connections: number; rooms: number; draining: boolean; messagesInPerSec: number }[];
-  rooms: { room: string; members: number }[];
-  totals: { nodes: number; connections: number; messagesInPerSec: number };
-}
 
 function getCluster(url: string, authorization?: string): Promise<Response> {
   return fetch(

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 
 const WEB = fileURLToPath(new URL('../../apps/web/', import.meta.url));
 
@@ -53,4 +54,77 @@ export function ensureWebBuilt(): string {
     execFileSync(process.execPath, [join(WEB, 'build.mjs')], { stdio: 'pipe', timeout: 30_000 });
   }
   return dist;
+}
+
+/** How `BrowserHandle.openPage` opens a page. */
+export interface OpenPageOptions {
+  viewport: { width: number; height: number };
+  /** Put before each error the page records (`alice: …`), to tell apart the pages of one test. */
+  label?: string;
+  /** Console errors to leave out of `pageErrors`, such as the 401 a refused token is meant to cause. */
+  ignoreConsoleError?: (text: string) => boolean;
+}
+
+/** The Chromium of a test file and the built pages; read it inside tests and hooks, once `beforeAll` has run. */
+export interface BrowserHandle {
+  /** The built pages' folder (see `ensureWebBuilt`), to serve from the gateways. */
+  readonly webRoot: string;
+  /**
+   * Uncaught errors and console errors (CSP violations among them) of the current test's pages; emptied before
+   * each test. A test may add its own (an unexpected dialog, say).
+   */
+  readonly pageErrors: string[];
+  /** Opens a blank page in a browser context of its own, closed after the test; its errors go to `pageErrors`. */
+  openPage(options: OpenPageOptions): Promise<Page>;
+}
+
+/**
+ * Builds the pages if they are stale and launches Chromium before the tests of the enclosing file, closing it
+ * after them; closes every context a test opened after that test. Call it after `useRedis`, so the Redis
+ * starts before the browser and stops after it, and the clusters close after the browser contexts.
+ */
+export function useBrowser(): BrowserHandle {
+  let webRoot: string | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    webRoot = ensureWebBuilt();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
+  beforeEach(() => {
+    pageErrors.length = 0;
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+
+  const started = (): { browser: Browser; webRoot: string } => {
+    if (!browser || !webRoot)
+      throw new Error('useBrowser: the browser is not running; use it inside a test or hook');
+    return { browser, webRoot };
+  };
+  return {
+    get webRoot() {
+      return started().webRoot;
+    },
+    pageErrors,
+    openPage: async ({ viewport, label, ignoreConsoleError }) => {
+      const context = await started().browser.newContext({ viewport });
+      context.setDefaultTimeout(10_000);
+      contexts.push(context);
+      const page = await context.newPage();
+      const record = (text: string) => pageErrors.push(label === undefined ? text : `${label}: ${text}`);
+      page.on('pageerror', (error) => record(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !ignoreConsoleError?.(message.text())) record(message.text());
+      });
+      return page;
+    },
+  };
 }

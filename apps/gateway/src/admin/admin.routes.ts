@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { join } from 'node:path';
+import type { ClusterView } from '@chorus/protocol';
 import express, { type Request, type Router } from 'express';
 import type { GatewayDeps } from '../deps';
 import type { Logger } from '../logger';
-import type { NodeReport } from './cluster-stats';
 
 /** Rooms listed on the cluster page, busiest first. */
 export const BUSIEST_ROOMS = 20;
@@ -20,16 +20,6 @@ export interface AdminRoutesOptions {
   logger: Logger;
   /** Folder of the built web page, holding `admin.html`; omitted means the page is not served. */
   webRoot?: string | undefined;
-}
-
-/** What `GET /admin/api/cluster` answers. */
-export interface ClusterView {
-  /** The gateway that answered. */
-  node: string;
-  generatedAt: number;
-  nodes: NodeReport[];
-  rooms: { room: string; members: number }[];
-  totals: { nodes: number; connections: number; messagesInPerSec: number; messagesOutPerSec: number };
 }
 
 /**

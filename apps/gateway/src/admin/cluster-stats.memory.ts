@@ -1,4 +1,5 @@
-import { byNode, type ClusterStats, type NodeReport, REPORT_TTL_MS } from './cluster-stats';
+import type { NodeReport } from '@chorus/protocol';
+import { byNode, type ClusterStats, REPORT_TTL_MS } from './cluster-stats';
 
 /** The embedded-mode store: the reports of the gateways of this process, expiring on this process's clock. */
 export class MemoryClusterStats implements ClusterStats {

@@ -1,6 +1,7 @@
+import type { NodeReport } from '@chorus/protocol';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../redis/errors';
-import { byNode, type ClusterStats, type NodeReport, REPORT_TTL_MS } from './cluster-stats';
+import { byNode, type ClusterStats, REPORT_TTL_MS } from './cluster-stats';
 
 // Layout: every key carries the hash tag {stats}, so the script below touches one slot and stays atomic on
 // Redis Cluster too. Expiry is Redis's own key TTL, so gateway clocks need not agree.

@@ -1,8 +1,9 @@
+import type { NodeReport } from '@chorus/protocol';
 import { describe, expect, it } from 'vitest';
 import { useRedis } from '../../../../test/support/hooks';
 import { uniquePrefix } from '../../../../test/support/redis';
 import { eventually } from '../../../../test/support/wait';
-import type { ClusterStats, NodeReport } from './cluster-stats';
+import type { ClusterStats } from './cluster-stats';
 import { MemoryClusterStats } from './cluster-stats.memory';
 import { RedisClusterStats } from './cluster-stats.redis';
 

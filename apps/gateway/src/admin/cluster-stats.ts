@@ -1,21 +1,4 @@
-/** What one gateway reports about itself for the operators' cluster page. */
-export interface NodeReport {
-  node: string;
-  /** Open client connections (Socket.IO and plain WebSocket). */
-  connections: number;
-  /** Rooms with at least one local member. */
-  rooms: number;
-  /** Messages accepted from this gateway's clients per second, over the last report interval. */
-  messagesInPerSec: number;
-  /** Messages delivered to this gateway's connections per second (one per recipient). */
-  messagesOutPerSec: number;
-  /** When the gateway started, ms since the Unix epoch (its own clock). */
-  startedAt: number;
-  /** When this report was made, ms since the Unix epoch (the gateway's clock). */
-  reportedAt: number;
-  /** True while the gateway drains before stopping. */
-  draining: boolean;
-}
+import type { NodeReport } from '@chorus/protocol';
 
 /**
  * The live gateways of the cluster, as they report themselves. Each gateway reports every

@@ -1,6 +1,7 @@
+import type { NodeReport } from '@chorus/protocol';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/metrics';
-import { type ClusterStats, type NodeReport, REPORT_INTERVAL_MS } from './cluster-stats';
+import { type ClusterStats, REPORT_INTERVAL_MS } from './cluster-stats';
 
 export interface StatsReporterOptions {
   store: ClusterStats;

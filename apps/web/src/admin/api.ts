@@ -1,25 +1,7 @@
-// The admin API the gateway serves at /admin/api/cluster (apps/gateway/src/admin/admin.routes.ts).
+// The admin API the gateway serves at /admin/api/cluster (apps/gateway/src/admin/admin.routes.ts); its types are
+// the wire contract in @chorus/protocol.
 
-/** One gateway's last report. */
-export interface NodeReport {
-  node: string;
-  connections: number;
-  rooms: number;
-  messagesInPerSec: number;
-  messagesOutPerSec: number;
-  startedAt: number;
-  reportedAt: number;
-  draining: boolean;
-}
-
-export interface ClusterView {
-  /** The gateway that answered. */
-  node: string;
-  generatedAt: number;
-  nodes: NodeReport[];
-  rooms: { room: string; members: number }[];
-  totals: { nodes: number; connections: number; messagesInPerSec: number; messagesOutPerSec: number };
-}
+import type { ClusterView, NodeReport } from '@chorus/protocol';
 
 /** The API refused the token (401), or is switched off on the gateway (404). */
 export class AccessError extends Error {

@@ -1,4 +1,4 @@
-import type { ClusterView } from './api';
+import type { ClusterView } from '@chorus/protocol';
 import { formatCount, formatRate, label, redraw, svg, widthOf } from './svg';
 
 /** Horizontal bars of the busiest rooms, by distinct members. */

@@ -1,6 +1,7 @@
 // The operators' cluster page: asks for the admin token (kept in sessionStorage, so only this tab has it),
 // then polls /admin/api/cluster every 2 s and redraws. Names reach the page through textContent only.
-import { AccessError, type ClusterView, fetchCluster } from './api';
+import type { ClusterView } from '@chorus/protocol';
+import { AccessError, fetchCluster } from './api';
 import { drawRate, drawRooms, type RateSample } from './charts';
 import { formatCount, formatRate } from './svg';
 import { drawTopology } from './topology';

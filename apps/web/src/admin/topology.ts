@@ -1,4 +1,4 @@
-import type { ClusterView, NodeReport } from './api';
+import type { ClusterView, NodeReport } from '@chorus/protocol';
 import { formatCount, formatRate, label, redraw, svg, widthOf } from './svg';
 
 const HEIGHT = 440;
