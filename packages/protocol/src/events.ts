@@ -116,6 +116,13 @@ export const CLIENT_EVENTS = [
 
 export type ClientEventName = (typeof CLIENT_EVENTS)[number];
 
+const CLIENT_EVENT_NAMES: ReadonlySet<string> = new Set(CLIENT_EVENTS);
+
+/** Whether `name` is a client→server event of this protocol. */
+export function isClientEvent(name: string): name is ClientEventName {
+  return CLIENT_EVENT_NAMES.has(name);
+}
+
 /** Path of the seed-compatible plain WebSocket endpoint: `ws://host/ws?room=lobby&name=alice`. */
 export const PLAIN_WS_PATH = '/ws';
 

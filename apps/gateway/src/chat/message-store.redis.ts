@@ -16,12 +16,16 @@ import {
 // check, the next seq, the write to the room's stream and the publish. Redis runs scripts one at a time,
 // so every subscriber receives a room's messages in seq order. All keys of a room share the hash tag {room}.
 // The stream entry id is `<seq>-0`, so history pages are plain ID ranges.
-const APPEND_LUA = `
+// Reads the room's epoch (KEYS[1]), creating it from ARGV[1] if the room is new, so readers and writers agree.
+const EPOCH_LUA = `
 local epoch = redis.call('GET', KEYS[1])
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
 end
+`;
+
+const APPEND_LUA = `${EPOCH_LUA}
 if ARGV[6] == '1' then
   local seen = redis.call('GET', KEYS[4])
   if seen then return {0, seen} end
@@ -40,22 +44,36 @@ redis.call('PUBLISH', ARGV[5], json)
 return {1, json}
 `;
 
-// Reads the room's epoch, creating it if the room is new, so readers and writers agree on it.
-const EPOCH_LUA = `
-local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
+// One round trip per history read: the epoch, a page of the stream (KEYS[2]) and, reading forward, whether
+// nothing after ARGV[3] was trimmed yet. ARGV[2] is the direction: `latest`, `before` or `after`.
+// Returns {epoch, {message JSON, ...} in stream order, complete (1/0)}.
+const READ_LUA = `${EPOCH_LUA}
+local entries
+local complete = 1
+if ARGV[2] == 'latest' then
+  entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[4])
+elseif ARGV[2] == 'before' then
+  entries = redis.call('XREVRANGE', KEYS[2], '(' .. ARGV[3] .. '-0', '-', 'COUNT', ARGV[4])
+else
+  entries = redis.call('XRANGE', KEYS[2], '(' .. ARGV[3] .. '-0', '+', 'COUNT', ARGV[4])
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+  local oldest
+  if first[1] then
+    oldest = tonumber(string.match(first[1][1], '^(%d+)'))
+  else
+    oldest = tonumber(redis.call('GET', KEYS[3]) or '0') + 1
+  end
+  if tonumber(ARGV[3]) + 1 < oldest then complete = 0 end
 end
-return epoch
+local messages = {}
+for i, entry in ipairs(entries) do messages[i] = entry[2][2] end
+return {epoch, messages, complete}
 `;
 
 interface ScriptedRedis extends Redis {
   chorusAppend(...args: (string | number)[]): Promise<[number, string]>;
-  chorusEpoch(...args: (string | number)[]): Promise<string>;
+  chorusRead(...args: (string | number)[]): Promise<[string, string[], number]>;
 }
-
-type StreamEntry = [id: string, fields: string[]];
 
 export interface RedisMessageStoreOptions {
   /** Prefix of every key and channel, e.g. `chorus:`. */
@@ -102,7 +120,7 @@ export class RedisMessageStore implements MessageStore {
     this.#stallMs = options.stallMs ?? 5_000;
     if (!('chorusAppend' in redis)) {
       redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND_LUA });
-      redis.defineCommand('chorusEpoch', { numberOfKeys: 1, lua: EPOCH_LUA });
+      redis.defineCommand('chorusRead', { numberOfKeys: 3, lua: READ_LUA });
     }
   }
 
@@ -133,40 +151,25 @@ export class RedisMessageStore implements MessageStore {
   }
 
   async latest(room: string, limit: number): Promise<HistoryPage> {
-    const k = this.#keys(room);
-    const [epoch, entries] = await withRedis(() =>
-      Promise.all([
-        this.#epoch(room),
-        this.#redis.xrevrange(k.log, '+', '-', 'COUNT', limit) as Promise<StreamEntry[]>,
-      ]),
-    );
-    return { epoch, messages: entries.map(entryMessage).reverse() };
+    const { epoch, messages } = await this.#read(room, 'latest', 0, limit);
+    return { epoch, messages: messages.reverse() };
   }
 
   async before(room: string, before: number, limit: number): Promise<HistoryPage> {
-    const k = this.#keys(room);
-    const [epoch, entries] = await withRedis(() =>
-      Promise.all([
-        this.#epoch(room),
-        this.#redis.xrevrange(k.log, `(${before}-0`, '-', 'COUNT', limit) as Promise<StreamEntry[]>,
-      ]),
-    );
-    return { epoch, messages: entries.map(entryMessage).reverse() };
+    const { epoch, messages } = await this.#read(room, 'before', before, limit);
+    return { epoch, messages: messages.reverse() };
   }
 
-  async after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }> {
+  after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }> {
+    return this.#read(room, 'after', after, limit);
+  }
+
+  async #read(room: string, direction: 'latest' | 'before' | 'after', seq: number, limit: number) {
     const k = this.#keys(room);
-    const [epoch, entries, first, lastSeq] = await withRedis(() =>
-      Promise.all([
-        this.#epoch(room),
-        this.#redis.xrange(k.log, `(${after}-0`, '+', 'COUNT', limit) as Promise<StreamEntry[]>,
-        this.#redis.xrange(k.log, '-', '+', 'COUNT', 1) as Promise<StreamEntry[]>,
-        this.#redis.get(k.seq),
-      ]),
+    const [epoch, messages, complete] = await withRedis(() =>
+      this.#redis.chorusRead(k.epoch, k.log, k.seq, newEpoch(), direction, seq, limit),
     );
-    const last = Number(lastSeq ?? 0);
-    const oldestKept = first[0] ? entrySeq(first[0]) : last + 1;
-    return { epoch, messages: entries.map(entryMessage), complete: after + 1 >= oldestKept };
+    return { epoch, messages: messages.map(parseMessage), complete: complete === 1 };
   }
 
   async subscribe(listener: FeedListener): Promise<() => Promise<void>> {
@@ -236,10 +239,6 @@ export class RedisMessageStore implements MessageStore {
     );
   }
 
-  #epoch(room: string): Promise<string> {
-    return this.#redis.chorusEpoch(this.#keys(room).epoch, newEpoch());
-  }
-
   #keys(room: string) {
     const base = `${this.#prefix}room:{${room}}:`;
     return {
@@ -257,13 +256,4 @@ function newEpoch(): string {
 
 function parseMessage(json: string): ChatMessage {
   return JSON.parse(json) as ChatMessage;
-}
-
-function entrySeq(entry: StreamEntry): number {
-  return Number(entry[0].slice(0, entry[0].indexOf('-')));
-}
-
-function entryMessage(entry: StreamEntry): ChatMessage {
-  // Fields are [name, value, ...]; the message is the value of field `m`.
-  return parseMessage(entry[1][1] ?? 'null');
 }

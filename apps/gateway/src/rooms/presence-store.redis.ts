@@ -29,41 +29,41 @@ redis.call('SREM', KEYS[3], ARGV[2] .. '\\n' .. ARGV[1])
 return removed
 `;
 
-// Returns the user JSON of every member whose node is alive.
-const MEMBERS_LUA = `${NOW_LUA}
-local fields = redis.call('HGETALL', KEYS[1])
+// Defines live(field): whether the node of a "<node>|<connId>" field heartbeated within ARGV[1] ms. Each node
+// is looked up once per script run in the heartbeat zset named by \`nodesKey\`.
+const liveLua = (nodesKey: string) => `${NOW_LUA}
 local alive = {}
-local out = {}
-for i = 1, #fields, 2 do
-  local node = string.match(fields[i], '^(.*)|')
+local function live(field)
+  local node = string.match(field, '^(.*)|')
   local ok = alive[node]
   if ok == nil then
-    local seen = redis.call('ZSCORE', KEYS[2], node)
+    local seen = redis.call('ZSCORE', ${nodesKey}, node)
     ok = seen ~= false and tonumber(seen) >= now - tonumber(ARGV[1])
     alive[node] = ok
   end
-  if ok then out[#out + 1] = fields[i + 1] end
+  return ok
+end
+`;
+
+// Returns the user JSON of every member whose node is alive.
+const MEMBERS_LUA = `${liveLua('KEYS[2]')}
+local fields = redis.call('HGETALL', KEYS[1])
+local out = {}
+for i = 1, #fields, 2 do
+  if live(fields[i]) then out[#out + 1] = fields[i + 1] end
 end
 return out
 `;
 
 // Returns {room, distinct live users, ...} for every room in the index.
-const ROOMS_LUA = `${NOW_LUA}
-local alive = {}
+const ROOMS_LUA = `${liveLua('KEYS[1]')}
 local out = {}
 for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local fields = redis.call('HGETALL', ARGV[2] .. room)
   local users = {}
   local count = 0
   for i = 1, #fields, 2 do
-    local node = string.match(fields[i], '^(.*)|')
-    local ok = alive[node]
-    if ok == nil then
-      local seen = redis.call('ZSCORE', KEYS[1], node)
-      ok = seen ~= false and tonumber(seen) >= now - tonumber(ARGV[1])
-      alive[node] = ok
-    end
-    if ok and not users[fields[i + 1]] then
+    if live(fields[i]) and not users[fields[i + 1]] then
       users[fields[i + 1]] = true
       count = count + 1
     end

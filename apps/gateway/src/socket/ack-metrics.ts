@@ -1,8 +1,6 @@
-import { CLIENT_EVENTS } from '@chorus/protocol';
+import { isClientEvent } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import type { GatewayMetrics } from '../metrics/metrics';
-
-const KNOWN = new Set<string>(CLIENT_EVENTS);
 
 /**
  * Socket middleware, registered before the event guard: times every request from arrival to its ack, by event
@@ -20,7 +18,7 @@ export function observeAcks(socket: Socket, metrics: GatewayMetrics): void {
       return;
     }
     const name = String(args[0]);
-    const done = metrics.ackLatency.startTimer({ event: KNOWN.has(name) ? name : 'unknown' });
+    const done = metrics.ackLatency.startTimer({ event: isClientEvent(name) ? name : 'unknown' });
     args[args.length - 1] = (response: unknown) => {
       const outcome = ackOutcome(response);
       done({ outcome });

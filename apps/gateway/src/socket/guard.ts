@@ -1,8 +1,6 @@
-import { type Ack, CLIENT_EVENTS } from '@chorus/protocol';
+import { type Ack, isClientEvent } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import type { Logger } from '../logger';
-
-const KNOWN = new Set<string>(CLIENT_EVENTS);
 
 /**
  * First middleware of every socket: every event must be a known name called as `(payload, ack)`.
@@ -19,7 +17,7 @@ export function guardEvents(socket: Socket, log: Logger): void {
       return;
     }
     const reply = ack as (response: Ack) => void;
-    if (!KNOWN.has(event)) {
+    if (!isClientEvent(event)) {
       log.warn({ event }, 'unknown event');
       reply({ ok: false, error: { code: 'INVALID_PAYLOAD', message: `unknown event "${event}"` } });
       return;
