@@ -1,55 +1,31 @@
 import type { Ack, MessageSendResult } from '@chorus/protocol';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHAOS_GATEWAY_ENV, expectGuarantee, roomNames, rotate } from '../support/chaos';
+import { describe, expect, it } from 'vitest';
+import { expectGuarantee, startChaosRun, useChaosRedis } from '../support/chaos';
 import { printReport } from '../support/checker';
 import { connectClient } from '../support/clients';
-import { DeliveryHistory } from '../support/delivery-history';
-import { closeAllProcessClusters, startProcessCluster } from '../support/gateway-process';
-import {
-  chatFor,
-  closeAllParticipants,
-  type Participant,
-  quiesce,
-  sdkParticipant,
-} from '../support/participants';
-import { rawParticipant } from '../support/raw-participant';
-import { startRedisServer, type TestRedis } from '../support/redis';
+import { chatFor, quiesce } from '../support/participants';
+import { startRedisServer } from '../support/redis';
 import { sleep } from '../support/wait';
 
 const ROOMS = 4;
 
-let redis: TestRedis | undefined;
-beforeAll(async () => {
-  // Always a private server: the test kills and restarts it, which a shared REDIS_URL must never see.
-  redis = await startRedisServer({ appendOnly: true });
-});
-afterEach(async () => {
-  closeAllParticipants();
-  await closeAllProcessClusters();
-});
-afterAll(async () => {
-  await closeAllProcessClusters();
-  await redis?.stop();
-});
+// Always a private server: the test kills and restarts it, which a shared REDIS_URL must never see.
+const redis = useChaosRedis(() => startRedisServer({ appendOnly: true }));
 
 describe('Redis restarted with an append-only file mid-run', () => {
   it('keeps every acknowledged message and the epoch, and answers sends during the outage UNAVAILABLE', async () => {
     const startedAt = Date.now();
-    const cluster = await startProcessCluster({ redisUrl: redis!.url, gateways: 3, env: CHAOS_GATEWAY_ENV });
-    const urls = cluster.gateways.map((g) => g.url);
-    const rooms = roomNames(ROOMS);
-    const history = new DeliveryHistory();
-    const everyone: Participant[] = [
-      ...Array.from({ length: 24 }, (_, i) => sdkParticipant(history, `sdk${i}`, { urls: rotate(urls, i) })),
-      ...Array.from({ length: 4 }, (_, i) => rawParticipant(history, `raw${i}`, { urls: rotate(urls, i) })),
-    ];
-    await Promise.all(everyone.map((p, i) => p.join(rooms[i % ROOMS]!)));
+    const { urls, history, everyone } = await startChaosRun(redis.server.url, {
+      sdk: 24,
+      raw: 4,
+      rooms: ROOMS,
+    });
     const probe = await connectClient(urls[0]!, { name: 'probe' });
     await probe.ok('room:join', { room: 'probe' });
 
     const load = chatFor(everyone, 8_000, { intervalMs: 400 });
     await sleep(2_500);
-    const restarted = redis!.restart!({ downMs: 1_500 });
+    const restarted = redis.server.restart!({ downMs: 1_500 });
     await sleep(500);
     // During the outage a send is refused at once, never acknowledged and never left unanswered.
     const askedAt = Date.now();

@@ -1,52 +1,28 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CHAOS_GATEWAY_ENV, expectGuarantee, roomNames, rotate } from '../support/chaos';
+import { describe, expect, it } from 'vitest';
+import { expectGuarantee, startChaosRun, useChaosRedis } from '../support/chaos';
 import { printReport } from '../support/checker';
-import { DeliveryHistory } from '../support/delivery-history';
-import { closeAllProcessClusters, startProcessCluster } from '../support/gateway-process';
-import {
-  chatFor,
-  closeAllParticipants,
-  type Participant,
-  quiesce,
-  sdkParticipant,
-} from '../support/participants';
-import { rawParticipant } from '../support/raw-participant';
-import { startRedisServer, type TestRedis } from '../support/redis';
+import { chatFor, quiesce } from '../support/participants';
+import { startRedisServer } from '../support/redis';
 import { eventually, sleep } from '../support/wait';
 
 const ROOMS = 4;
 
-let redis: TestRedis | undefined;
-beforeAll(async () => {
-  // Always a private server without persistence: a restart empties it.
-  redis = await startRedisServer({ appendOnly: false });
-});
-afterEach(async () => {
-  closeAllParticipants();
-  await closeAllProcessClusters();
-});
-afterAll(async () => {
-  await closeAllProcessClusters();
-  await redis?.stop();
-});
+// Always a private server without persistence: a restart empties it.
+const redis = useChaosRedis(() => startRedisServer({ appendOnly: false }));
 
 describe('Redis restarted empty mid-run', () => {
   it('moves every room to a new epoch, reloads each member exactly once, and shows nothing stale as new', async () => {
     const startedAt = Date.now();
-    const cluster = await startProcessCluster({ redisUrl: redis!.url, gateways: 3, env: CHAOS_GATEWAY_ENV });
-    const urls = cluster.gateways.map((g) => g.url);
-    const rooms = roomNames(ROOMS);
-    const history = new DeliveryHistory();
-    const everyone: Participant[] = [
-      ...Array.from({ length: 24 }, (_, i) => sdkParticipant(history, `sdk${i}`, { urls: rotate(urls, i) })),
-      ...Array.from({ length: 4 }, (_, i) => rawParticipant(history, `raw${i}`, { urls: rotate(urls, i) })),
-    ];
-    await Promise.all(everyone.map((p, i) => p.join(rooms[i % ROOMS]!)));
+    const { rooms, history, everyone } = await startChaosRun(redis.server.url, {
+      sdk: 24,
+      raw: 4,
+      rooms: ROOMS,
+    });
 
     const load = chatFor(everyone, 9_000, { intervalMs: 400 });
     await sleep(2_500);
     const restartedAt = Date.now();
-    await redis!.restart!({ downMs: 1_500 });
+    await redis.server.restart!({ downMs: 1_500 });
     // Every member of every room hears that its history was lost.
     await eventually(
       () => {

@@ -1,5 +1,10 @@
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Report } from './checker';
+import { DeliveryHistory } from './delivery-history';
+import { closeAllProcessClusters, startProcessCluster } from './gateway-process';
+import { closeAllParticipants, type Participant, sdkParticipant } from './participants';
+import { rawParticipant } from './raw-participant';
+import type { TestRedis } from './redis';
 
 /** Gateway settings for chaos runs: sends are limited by the test's pace, not the per-connection budget. */
 export const CHAOS_GATEWAY_ENV: Readonly<Record<string, string>> = Object.freeze({
@@ -46,4 +51,50 @@ export function expectGuarantee(report: Report): void {
     stale: 0,
   });
   expect(totals.acked, 'the run acknowledged some sends').toBeGreaterThan(0);
+}
+
+/**
+ * The hooks of a chaos file that runs gateway processes: the Redis `start` gives (started once per file, stopped
+ * after it), and every participant and gateway process closed after each test.
+ */
+export function useChaosRedis(start: () => Promise<TestRedis>): { readonly server: TestRedis } {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await start();
+  });
+  afterEach(async () => {
+    closeAllParticipants();
+    await closeAllProcessClusters();
+  });
+  afterAll(async () => {
+    await closeAllProcessClusters();
+    await redis?.stop();
+  });
+  return {
+    get server() {
+      if (!redis) throw new Error('useChaosRedis: Redis is not running; use it inside a test');
+      return redis;
+    },
+  };
+}
+
+/**
+ * Three gateway processes on `redisUrl`, and `sdk` SDK clients plus `raw` raw clients spread over them (client i
+ * starts on gateway i mod 3) and over `rooms` rooms (client i in room i mod rooms), all joined.
+ */
+export async function startChaosRun(redisUrl: string, counts: { sdk: number; raw: number; rooms: number }) {
+  const cluster = await startProcessCluster({ redisUrl, gateways: 3, env: CHAOS_GATEWAY_ENV });
+  const urls = cluster.gateways.map((g) => g.url);
+  const rooms = roomNames(counts.rooms);
+  const history = new DeliveryHistory();
+  const sdk = Array.from({ length: counts.sdk }, (_, i) =>
+    sdkParticipant(history, `sdk${i}`, { urls: rotate(urls, i) }),
+  );
+  // Raw clients hop to the next URL by themselves when their gateway goes away.
+  const raw = Array.from({ length: counts.raw }, (_, i) =>
+    rawParticipant(history, `raw${i}`, { urls: rotate(urls, i) }),
+  );
+  const everyone: Participant[] = [...sdk, ...raw];
+  await Promise.all(everyone.map((p, i) => p.join(rooms[i % counts.rooms]!)));
+  return { cluster, urls, rooms, history, sdk, raw, everyone };
 }
