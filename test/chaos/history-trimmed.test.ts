@@ -5,12 +5,12 @@ import { printReport } from '../support/checker';
 import { connectClient } from '../support/clients';
 import { DeliveryHistory } from '../support/delivery-history';
 import { useCluster } from '../support/hooks';
-import { type LinkGate, startLinkGate } from '../support/link-gate';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { chatFor, closeAllParticipants, quiesce, sdkParticipant } from '../support/participants';
 import { eventually } from '../support/wait';
 
 const cluster = useCluster({ gateways: 2, historyCap: 100 });
-const gates: LinkGate[] = [];
+const gates: TcpProxy[] = [];
 afterEach(async () => {
   closeAllParticipants();
   await Promise.all(gates.splice(0).map((g) => g.close()));
@@ -27,10 +27,11 @@ describe('a member away while more than the kept history is posted', () => {
     const history = new DeliveryHistory();
     const sender = sdkParticipant(history, 'sender', { urls: [a!.url] });
     const watcher = sdkParticipant(history, 'watcher', { urls: [b!.url] });
-    const gate = await startLinkGate(b!.url);
+    // The reader reaches gateway B through a proxy that can cut it off, like a client losing its network.
+    const gate = await startTcpProxy({ host: '127.0.0.1', port: b!.port });
     gates.push(gate);
     const laggard = sdkParticipant(history, 'laggard', {
-      urls: [gate.url],
+      urls: [`http://127.0.0.1:${gate.port}`],
       reconnectDelayMs: { min: 50, max: 300 },
     });
     const seen: Seen[] = [];
@@ -47,7 +48,7 @@ describe('a member away while more than the kept history is posted', () => {
     const before = seen.map((s) => (s.kind === 'message' ? s.message : undefined));
     const epoch = before[0]!.epoch;
 
-    gate.shut();
+    gate.down();
     await eventually(() => laggard.client.state === 'reconnecting');
     await sendMany(350);
     // The log no longer reaches back to the laggard's position: a resuming join says so.
@@ -65,7 +66,7 @@ describe('a member away while more than the kept history is posted', () => {
 
     // The laggard comes back while the room keeps talking.
     const talking = chatFor([sender], 2_000, { intervalMs: 30 });
-    gate.open();
+    gate.up();
     await talking;
     await quiesce(history, [sender, watcher, laggard], { timeoutMs: 10_000 });
 

@@ -1,7 +1,8 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy on 127.0.0.1 for fault injection between a gateway and Redis. `stall()` keeps the current
+ * A TCP proxy on 127.0.0.1 for fault injection: between a gateway and Redis (`url`), or between a client and a
+ * gateway (`http://127.0.0.1:<port>`). `stall()` keeps the current
  * connections open but silently stops forwarding on them (a half-dead link: nothing errors, nothing arrives);
  * `cut()` resets them. New connections after either are forwarded normally. `down()` cuts every connection
  * and refuses new ones until `up()`: the target is unreachable.
