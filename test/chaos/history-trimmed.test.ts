@@ -5,8 +5,8 @@ import { printReport } from '../support/checker';
 import { connectClient } from '../support/clients';
 import { DeliveryHistory } from '../support/delivery-history';
 import { useCluster } from '../support/hooks';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { chatFor, closeAllParticipants, quiesce, sdkParticipant } from '../support/participants';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { eventually } from '../support/wait';
 
 const cluster = useCluster({ gateways: 2, historyCap: 100 });
