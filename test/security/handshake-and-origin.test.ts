@@ -79,6 +79,14 @@ describe('handshake auth', () => {
       { label: 'a NUL in the name', auth: { name: 'ali\u0000ce' }, message: /control characters/ },
       { label: 'a newline in the name', auth: { name: 'alice\nfrom bob' }, message: /control characters/ },
       { label: 'a DEL in the name', auth: { name: 'alice\u007f' }, message: /control characters/ },
+      {
+        label: 'a lone surrogate in the name',
+        auth: { name: 'ali\ud800ce' },
+        message: /well-formed Unicode/,
+      },
+      { label: 'a zero-width space in the name', auth: { name: 'ali\u200bce' }, message: /invisible/ },
+      { label: 'a right-to-left override in the name', auth: { name: '\u202eecila' }, message: /invisible/ },
+      { label: 'a C1 control in the name', auth: { name: 'alice\u0085' }, message: /control/ },
       { label: 'a number as name', auth: { name: 42 }, message: /^invalid auth\.name: / },
       { label: 'an unknown key', auth: { name: 'alice', role: 'admin' }, message: /^invalid auth: .*"role"/ },
       {

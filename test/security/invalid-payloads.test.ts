@@ -75,6 +75,9 @@ const BAD_PAYLOADS: Record<ClientEventName, BadPayload[]> = {
       payload: { room: 'lobby', text: 'x'.repeat(LIMITS.textMax + 1) },
       path: 'text',
     },
+    // A lone surrogate once took a seq in Redis and then failed, freezing the room for everyone.
+    { label: 'text with a lone high surrogate', payload: { room: 'lobby', text: 'hi \ud83d' }, path: 'text' },
+    { label: 'text with a lone low surrogate', payload: { room: 'lobby', text: '\ude00 hi' }, path: 'text' },
     ...badRooms({ text: 'hi' }),
     {
       label: 'a bad clientMsgId',

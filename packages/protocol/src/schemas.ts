@@ -5,14 +5,32 @@ import { LIMITS, ROOM_NAME_PATTERN } from './limits';
 // Every incoming payload is a strict object: unknown keys (including `__proto__`) are rejected, not stripped,
 // so a client learns about a typo instead of having it silently ignored.
 
-/** A display name: trimmed, 1–32 characters, no control characters. */
+/**
+ * What a display name may not hold, so that every name shows as what it is and two names that look the same
+ * are the same string: control characters (C0, DEL, C1), format characters (zero-width spaces and joiners,
+ * bidirectional overrides and isolates, soft hyphen, byte-order mark…), line and paragraph separators,
+ * private-use and unassigned code points. One exception: a zero-width joiner right after a pictograph, which
+ * emoji sequences (👩‍💻) need.
+ */
+export const NAME_FORBIDDEN_PATTERN =
+  /(?<!\p{Extended_Pictographic}\uFE0F?)\u200D|[\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cn}]|(?!\u200D)\p{Cf}/u;
+
+/** True when `text` has no lone UTF-16 surrogate, i.e. it can be encoded as UTF-8 and stored as is. */
+export function isWellFormed(text: string): boolean {
+  return text.isWellFormed();
+}
+
+/** A display name: well-formed Unicode, trimmed, 1–32 characters, none of `NAME_FORBIDDEN_PATTERN`. */
 export const NameSchema = z
   .string()
+  .refine(isWellFormed, 'name must be well-formed Unicode (no lone surrogates)')
   .trim()
   .min(LIMITS.nameMin, 'name must not be blank')
   .max(LIMITS.nameMax, `name must be at most ${LIMITS.nameMax} characters`)
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'name must not contain control characters');
+  .refine(
+    (name) => !NAME_FORBIDDEN_PATTERN.test(name),
+    'name must not contain control characters or invisible (format) characters',
+  );
 
 /** A room name: 1–64 characters of letters, digits, `_`, `.`, `-`. */
 export const RoomSchema = z
@@ -21,9 +39,10 @@ export const RoomSchema = z
   .max(LIMITS.roomMax, `room must be at most ${LIMITS.roomMax} characters`)
   .regex(ROOM_NAME_PATTERN, 'room may contain only letters, digits, "_", "." and "-"');
 
-/** Message text: 1–4000 characters, not only white space. */
+/** Message text: well-formed Unicode, 1–4000 characters, not only white space. */
 export const TextSchema = z
   .string()
+  .refine(isWellFormed, 'text must be well-formed Unicode (no lone surrogates)')
   .min(LIMITS.textMin, 'text must not be empty')
   .max(LIMITS.textMax, `text must be at most ${LIMITS.textMax} characters`)
   .refine((text) => text.trim().length > 0, 'text must not be blank');

@@ -16,27 +16,29 @@ import {
 // check, the next seq, the write to the room's stream and the publish. Redis runs scripts one at a time,
 // so every subscriber receives a room's messages in seq order. All keys of a room share the hash tag {room}.
 // The stream entry id is `<seq>-0`, so history pages are plain ID ranges.
-// Reads the room's epoch (KEYS[1]), creating it from ARGV[1] if the room is new, so readers and writers agree.
+// Reads the room's epoch (KEYS[1]) into `epoch`, or takes the candidate ARGV[1] when the room is new (the
+// caller stores it with SET when it wrote something, so readers and writers agree).
 const EPOCH_LUA = `
 local epoch = redis.call('GET', KEYS[1])
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-end
+local newEpoch = not epoch
+if newEpoch then epoch = ARGV[1] end
 `;
 
+// All or nothing: Redis does not roll a script back, so nothing is written before the one command that can
+// fail (XADD: wrong key type, out of memory). The seq is read, the entry written, and only then is the seq
+// stored, so a failed append consumes no seq and leaves no hole. The message JSON is built by the gateway
+// up to its last field (ARGV[2], an object without the closing brace); the script only concatenates the
+// server-assigned fields, so nothing is decoded or re-encoded here.
 const APPEND_LUA = `${EPOCH_LUA}
 if ARGV[6] == '1' then
   local seen = redis.call('GET', KEYS[4])
   if seen then return {0, seen} end
 end
-local seq = redis.call('INCR', KEYS[2])
-local message = cjson.decode(ARGV[2])
-message['epoch'] = epoch
-message['seq'] = seq
-message['id'] = epoch .. ':' .. seq
-local json = cjson.encode(message)
+local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
+local json = ARGV[2] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. ',"id":"' .. epoch .. ':' .. seq .. '"}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
+redis.call('SET', KEYS[2], seq)
+if newEpoch then redis.call('SET', KEYS[1], epoch) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[4], json, 'EX', ARGV[4])
 end
@@ -48,6 +50,7 @@ return {1, json}
 // nothing after ARGV[3] was trimmed yet. ARGV[2] is the direction: `latest`, `before` or `after`.
 // Returns {epoch, {message JSON, ...} in stream order, complete (1/0)}.
 const READ_LUA = `${EPOCH_LUA}
+if newEpoch then redis.call('SET', KEYS[1], epoch) end
 local entries
 local complete = 1
 if ARGV[2] == 'latest' then
@@ -94,6 +97,7 @@ export class RedisMessageStore implements MessageStore {
   readonly #cap: number;
   readonly #ttl: number;
   readonly #channel: string;
+  readonly #epochs = new EpochCandidates();
   readonly #listeners = new Set<FeedListener>();
   readonly #probeChannel: string;
   readonly #probeIntervalMs: number;
@@ -126,21 +130,21 @@ export class RedisMessageStore implements MessageStore {
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = this.#keys(input.room);
-    const body = {
+    const body = JSON.stringify({
       room: input.room,
       user: { id: input.user.id, name: input.user.name },
       text: input.text,
       ts: input.ts,
       ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),
-    };
+    });
     const [fresh, json] = await withRedis(() =>
       this.#redis.chorusAppend(
         k.epoch,
         k.seq,
         k.log,
         `${k.idempotency}${input.clientMsgId ?? ''}`,
-        newEpoch(),
-        JSON.stringify(body),
+        this.#epochs.next(),
+        body.slice(0, -1),
         this.#cap,
         this.#ttl,
         this.#channel,
@@ -167,7 +171,7 @@ export class RedisMessageStore implements MessageStore {
   async #read(room: string, direction: 'latest' | 'before' | 'after', seq: number, limit: number) {
     const k = this.#keys(room);
     const [epoch, messages, complete] = await withRedis(() =>
-      this.#redis.chorusRead(k.epoch, k.log, k.seq, newEpoch(), direction, seq, limit),
+      this.#redis.chorusRead(k.epoch, k.log, k.seq, this.#epochs.next(), direction, seq, limit),
     );
     return { epoch, messages: messages.map(parseMessage), complete: complete === 1 };
   }
@@ -250,8 +254,18 @@ export class RedisMessageStore implements MessageStore {
   }
 }
 
-function newEpoch(): string {
-  return randomBytes(6).toString('hex');
+/**
+ * Epoch candidates for rooms that have none yet: unique across the cluster (a random prefix per store, then a
+ * counter), without drawing random bytes on every call.
+ */
+class EpochCandidates {
+  readonly #prefix = randomBytes(5).toString('hex');
+  #counter = 0;
+
+  next(): string {
+    this.#counter += 1;
+    return `${this.#prefix}${this.#counter.toString(36)}`;
+  }
 }
 
 function parseMessage(json: string): ChatMessage {

@@ -138,4 +138,39 @@ describe.each(implementations)('%s', (_name, create) => {
     expect(message.text).toBe(text);
     expect((await store.latest('esc', 1)).messages[0]?.text).toBe(text);
   });
+
+  // The protocol refuses such text; the stores must still agree on it rather than fail half-way.
+  it('stores and publishes text with a lone surrogate exactly as given', async () => {
+    const store = create({});
+    const seen: ChatMessage[] = [];
+    await store.subscribe(collect(seen));
+    const lone = 'a\ud800b\udfffc';
+    const { message } = await send(store, 'odd', lone);
+    const next = await send(store, 'odd', 'after');
+    expect([message.seq, next.message.seq]).toEqual([1, 2]);
+    expect((await store.latest('odd', 10)).messages.map((m) => m.text)).toEqual([lone, 'after']);
+    await eventually(() => expect(seen.map((m) => m.text)).toEqual([lone, 'after']));
+  });
+});
+
+describe('RedisMessageStore append', () => {
+  it('consumes no seq when the append fails, so the room never has a hole', async () => {
+    const prefix = uniquePrefix('msg');
+    const raw = redis.connect();
+    const store = new RedisMessageStore(redis.connect(), redis.connect(), { prefix });
+    const send = (text: string) => store.append({ room: 'r', user: alice, text, ts: 1 });
+    expect((await send('one')).message.seq).toBe(1);
+    // The log key has the wrong type: XADD, the only command that can fail, fails.
+    const log = `${prefix}room:{r}:log`;
+    await raw.rename(log, `${log}-aside`);
+    await raw.set(log, 'not a stream');
+    await expect(send('fails')).rejects.toThrow(/WRONGTYPE/);
+    await raw.rename(`${log}-aside`, log);
+    expect((await send('two')).message.seq).toBe(2);
+    const after = await store.after('r', 0, 10);
+    expect(after.messages.map((m) => [m.seq, m.text])).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+    ]);
+  });
 });

@@ -1,15 +1,24 @@
 import type { ChatMessage } from '@chorus/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { eventually } from '../../../../test/support/wait';
+import { eventually, sleep } from '../../../../test/support/wait';
 import { MemoryMessageStore } from './message-store.memory';
 import { type ResetReason, RoomFeed } from './room-feed';
 
 const user = { id: 'u1', name: 'alice' };
 
 /** A feed over a memory store that is NOT subscribed: each test decides what the feed hears. */
-function setup(options: { historyCap?: number } = {}) {
+function setup(options: { historyCap?: number; lost?: number[] } = {}) {
   const store = new MemoryMessageStore(options);
+  // Seqs in `lost` were never written: the log answers as if a failed-over Redis had lost them.
+  const lost = new Set(options.lost ?? []);
+  let reads = 0;
+  const after = store.after.bind(store);
+  store.after = async (room, from, limit) => {
+    reads += 1;
+    const page = await after(room, from, limit);
+    return { ...page, messages: page.messages.filter((m) => !lost.has(m.seq)) };
+  };
   const delivered: ChatMessage[] = [];
   const resets: [string, ResetReason][] = [];
   const feed = new RoomFeed({
@@ -22,7 +31,7 @@ function setup(options: { historyCap?: number } = {}) {
   const append = async (room: string, text = 'x') =>
     (await store.append({ room, user, text, ts: 1 })).message;
   const seqs = (room = 'r') => delivered.filter((m) => m.room === room).map((m) => m.seq);
-  return { store, feed, delivered, resets, append, seqs };
+  return { store, feed, delivered, resets, append, seqs, reads: () => reads };
 }
 
 describe('RoomFeed', () => {
@@ -108,5 +117,34 @@ describe('RoomFeed', () => {
     feed.untrack('r');
     feed.message(await append('r'));
     expect(seqs()).toEqual([1]);
+  });
+
+  it('skips a seq the log never had, makes local members resume once, and goes on', async () => {
+    const { feed, append, seqs, resets, reads } = setup({ lost: [2] });
+    feed.track('r');
+    const [m1, , m3, m4] = [await append('r'), await append('r'), await append('r'), await append('r')];
+    feed.message(m1!);
+    feed.message(m3!);
+    feed.message(m4!);
+    await eventually(() => expect(seqs()).toEqual([1, 3, 4]));
+    expect(resets).toEqual([['r', 'gap']]);
+    feed.message(await append('r'));
+    expect(seqs()).toEqual([1, 3, 4, 5]);
+    expect(reads()).toBeLessThanOrEqual(2);
+  });
+
+  it('backs off instead of spinning while a gap stays unfilled', async () => {
+    const { feed, append, seqs, reads } = setup();
+    feed.track('r');
+    const m1 = await append('r');
+    feed.message(m1);
+    // A message from beyond what the log holds: the gap cannot be read back yet.
+    feed.message({ ...m1, seq: 9, id: `${m1.epoch}:9` });
+    await sleep(300);
+    // retryMs is 10: a spinning sequencer would have read thousands of times.
+    expect(reads()).toBeGreaterThanOrEqual(2);
+    expect(reads()).toBeLessThanOrEqual(35);
+    expect(seqs()).toEqual([1]);
+    feed.untrack('r');
   });
 });

@@ -158,11 +158,21 @@ export class RoomFeed implements FeedListener {
     this.#options.reset(room, 'epoch');
   }
 
+  #retryLater(room: string, state: RoomState): void {
+    clearTimeout(state.retry);
+    state.retry = setTimeout(() => {
+      state.retry = undefined;
+      void this.#catchUp(room);
+    }, this.#retryMs);
+    state.retry.unref();
+  }
+
   /** Reads the log after the last delivered seq and delivers it, then what waited behind the gap. */
   async #catchUp(room: string): Promise<void> {
     const state = this.#rooms.get(room);
     if (!state || state.catchingUp || this.#closed) return;
     state.catchingUp = true;
+    const startedAt = state.last;
     try {
       for (;;) {
         const page = await this.#options.store.after(room, state.last, PAGE);
@@ -178,18 +188,30 @@ export class RoomFeed implements FeedListener {
           this.#options.reset(room, 'gap');
           return;
         }
-        for (const message of page.messages) if (message.seq === state.last + 1) this.#emit(state, message);
+        for (const message of page.messages) {
+          if (message.seq <= state.last) continue;
+          if (message.seq !== state.last + 1) {
+            // The log holds later messages but not this seq: it was never written (data lost with a failed-over
+            // or restarted Redis) and no read will ever fill it. Skip it and make the members resume.
+            this.#log.warn(
+              { room, missing: state.last + 1, next: message.seq },
+              'hole in the log; local members resume',
+            );
+            state.last = message.seq - 1;
+            this.#options.reset(room, 'gap');
+          }
+          this.#emit(state, message);
+        }
         this.#drain(state);
-        if (page.messages.length < PAGE) return;
+        if (page.messages.length < PAGE) {
+          // Messages still wait behind a gap this read did not narrow: try again later, never in a tight loop.
+          if (state.pending.size > 0 && state.last === startedAt) this.#retryLater(room, state);
+          return;
+        }
       }
     } catch (error) {
       this.#log.warn({ room, err: { message: (error as Error).message } }, 'catch-up failed; will retry');
-      clearTimeout(state.retry);
-      state.retry = setTimeout(() => {
-        state.retry = undefined;
-        void this.#catchUp(room);
-      }, this.#retryMs);
-      state.retry.unref();
+      this.#retryLater(room, state);
     } finally {
       state.catchingUp = false;
       // Messages that arrived during the read may have opened another gap.

@@ -36,10 +36,14 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     for (;;) {
       const page = await messages.after(room, after, REPLAY_PAGE);
       if (page.epoch !== since.epoch || !page.complete) return null;
-      out.push(...page.messages);
+      for (const message of page.messages) {
+        // A hole (a seq never written) cannot be replayed either: the client reloads instead.
+        if (message.seq !== after + 1) return null;
+        out.push(message);
+        after = message.seq;
+      }
       if (page.messages.length < REPLAY_PAGE) return { epoch: page.epoch, messages: out };
       if (out.length >= MAX_REPLAY) return null;
-      after = page.messages.at(-1)!.seq;
     }
   }
 
