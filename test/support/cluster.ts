@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
 import { createGateway, type Gateway } from '../../apps/gateway/src/gateway';
+import type { RequestLimits } from '../../apps/gateway/src/limits/request-budget';
 import type { Logger } from '../../apps/gateway/src/logger';
 import { createMetrics, type GatewayMetrics } from '../../apps/gateway/src/metrics/metrics';
 import { uniquePrefix } from './redis';
@@ -39,6 +40,8 @@ export interface ClusterOptions {
   prefix?: string;
   historyCap?: number;
   rateLimit?: { perSecond: number; burst: number };
+  /** Request budget per Socket.IO connection; the product default when omitted. */
+  requestLimits?: RequestLimits;
   allowedOrigins?: string[];
   webRoot?: string;
   /** Per-gateway Redis URL (e.g. through a fault-injecting proxy), by gateway index; falls back to `redisUrl`. */
@@ -96,6 +99,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       nodeId,
       logger: nodeLogger,
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
+      requestLimits: options.requestLimits,
       allowedOrigins: options.allowedOrigins,
       webRoot: options.webRoot,
       metrics,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as z from 'zod';
+import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
 export interface Config {
@@ -24,6 +25,11 @@ export interface Config {
   historyCap: number;
   /** `RATE_LIMIT_PER_SECOND` (default 10) and `RATE_LIMIT_BURST` (default 20): sends per connection. */
   rateLimit: { perSecond: number; burst: number };
+  /**
+   * Every request of a Socket.IO connection: `REQUEST_RATE_PER_SECOND` (default 20) and `REQUEST_RATE_BURST`
+   * (default 150), and `MAX_REQUESTS_IN_FLIGHT` (default 128) not yet answered.
+   */
+  requestLimits: { perSecond: number; burst: number; maxInflight: number };
   /** `SHUTDOWN_TIMEOUT_MS` (default 10000): longest a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
   /**
@@ -69,6 +75,9 @@ const EnvSchema = z.object({
   HISTORY_CAP: int(100, 10_000_000).default(10_000),
   RATE_LIMIT_PER_SECOND: int(1, 100_000).default(10),
   RATE_LIMIT_BURST: int(1, 100_000).default(20),
+  REQUEST_RATE_PER_SECOND: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.perSecond),
+  REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
+  MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   DRAIN_NOTICE_MS: int(0, 600_000).default(2_000),
   DRAIN_BATCH_SIZE: int(1, 1_000_000).default(100),
@@ -126,6 +135,11 @@ export function loadConfig(
     allowedOrigins: e.ALLOWED_ORIGINS && Object.freeze(e.ALLOWED_ORIGINS),
     historyCap: e.HISTORY_CAP,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    requestLimits: Object.freeze({
+      perSecond: e.REQUEST_RATE_PER_SECOND,
+      burst: e.REQUEST_RATE_BURST,
+      maxInflight: e.MAX_REQUESTS_IN_FLIGHT,
+    }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     drain: Object.freeze({
       noticeMs: e.DRAIN_NOTICE_MS,

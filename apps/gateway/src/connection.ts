@@ -1,5 +1,5 @@
 import type { User } from '@chorus/protocol';
-import type { TokenBucket } from './chat/rate-limit';
+import type { TokenBucket } from './limits/token-bucket';
 import type { Logger } from './logger';
 
 /**

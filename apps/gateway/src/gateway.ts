@@ -10,6 +10,7 @@ import type { GatewayDeps } from './deps';
 import { createHttpApp } from './http/app';
 import { originAllowed } from './http/origin';
 import { Inflight } from './inflight';
+import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits/request-budget';
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
@@ -25,6 +26,8 @@ export interface GatewayOptions {
   /** Browser origins allowed to connect; undefined means same host only. */
   allowedOrigins?: readonly string[] | undefined;
   rateLimit?: { perSecond: number; burst: number };
+  /** Every request of a Socket.IO connection (default `DEFAULT_REQUEST_LIMITS`). */
+  requestLimits?: RequestLimits | undefined;
   /** Where this gateway counts; omitted means a fresh set (see `createMetrics`), served at `/metrics` either way. */
   metrics?: GatewayMetrics | undefined;
   /** Bearer token of the cluster page's API (`/admin`); omitted means no admin API (404). */
@@ -129,7 +132,12 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const rooms = createRoomService(ctx);
   const chat = createChatService(ctx);
 
-  handleSocketConnections(ctx, { rooms, chat, rateLimit });
+  handleSocketConnections(ctx, {
+    rooms,
+    chat,
+    rateLimit,
+    requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
+  });
   const plain = attachPlainWebSocket(httpServer, ctx, {
     rooms,
     chat,

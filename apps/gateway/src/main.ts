@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     allowedOrigins: config.allowedOrigins,
     rateLimit: config.rateLimit,
+    requestLimits: config.requestLimits,
     metrics,
     adminToken: config.adminToken,
   });

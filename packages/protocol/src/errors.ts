@@ -21,11 +21,15 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-/** The error half of every ack. `details` carries schema issues for `INVALID_PAYLOAD`. */
+/**
+ * The error half of every ack. `details` carries schema issues for `INVALID_PAYLOAD`; `retryAfterMs` comes
+ * with `RATE_LIMITED`: how long to wait before the same request can succeed.
+ */
 export interface AckError {
   code: ErrorCode;
   message: string;
   details?: PayloadIssue[];
+  retryAfterMs?: number;
 }
 
 /** One schema violation: where in the payload, and what is wrong. */
@@ -38,18 +42,28 @@ export interface PayloadIssue {
 export class ChorusError extends Error {
   readonly code: ErrorCode;
   readonly details: PayloadIssue[] | undefined;
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, details?: PayloadIssue[]) {
+  constructor(code: ErrorCode, message: string, details?: PayloadIssue[], retryAfterMs?: number) {
     super(message);
     this.name = 'ChorusError';
     this.code = code;
     this.details = details;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  /** A `RATE_LIMITED` error telling the client when to try again. */
+  static rateLimited(message: string, retryAfterMs: number): ChorusError {
+    return new ChorusError('RATE_LIMITED', message, undefined, Math.max(1, Math.ceil(retryAfterMs)));
   }
 
   toAckError(): AckError {
-    return this.details
-      ? { code: this.code, message: this.message, details: this.details }
-      : { code: this.code, message: this.message };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    };
   }
 }
 

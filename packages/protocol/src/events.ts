@@ -78,7 +78,10 @@ export interface HistoryGetResult {
   messages: ChatMessage[];
 }
 export interface RoomsListResult {
+  /** Busiest first, then by name. */
   rooms: RoomSummary[];
+  /** Present when more rooms may follow: pass it as `cursor` to read the next page. */
+  nextCursor?: number;
 }
 
 /** Events a client emits. Every one takes `(payload, ack)`. */

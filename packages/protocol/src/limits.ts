@@ -18,6 +18,11 @@ export const LIMITS = {
   /** `history:get` page size: default and maximum. */
   historyDefault: 50,
   historyMax: 100,
+  /** `rooms:list` page size: default and maximum. */
+  roomsListDefault: 50,
+  roomsListMax: 100,
+  /** How far `rooms:list` pages (its `cursor`); the busiest rooms are what a browser shows. */
+  roomsListDepth: 10_000,
   /** Rooms one connection may be in at once. */
   roomsPerSocket: 100,
   /**

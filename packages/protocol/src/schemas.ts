@@ -78,7 +78,11 @@ export const HistoryGetSchema = z.strictObject({
   before: SeqSchema.min(1).optional(),
   limit: z.int().min(1).max(LIMITS.historyMax).optional(),
 });
-export const RoomsListSchema = z.strictObject({});
+export const RoomsListSchema = z.strictObject({
+  /** Where the page starts: `nextCursor` of the page before; omitted for the first page. */
+  cursor: z.int().min(0).max(LIMITS.roomsListDepth).optional(),
+  limit: z.int().min(1).max(LIMITS.roomsListMax).optional(),
+});
 
 export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
 export type Position = z.infer<typeof PositionSchema>;

@@ -49,7 +49,7 @@ export function createAdminRoutes(options: AdminRoutesOptions): Router {
     try {
       const [nodes, rooms] = await Promise.all([
         options.deps.stats.list(),
-        options.deps.presence.rooms(BUSIEST_ROOMS),
+        options.deps.presence.rooms({ offset: 0, limit: BUSIEST_ROOMS }),
       ]);
       const view: ClusterView = {
         node: options.nodeId,

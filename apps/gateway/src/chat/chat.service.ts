@@ -24,7 +24,7 @@ export function createChatService({ deps, inflight, metrics }: GatewayContext): 
       requireRoom(conn, room);
       if (!conn.limiter.take()) {
         metrics.rateLimited.inc();
-        throw new ChorusError('RATE_LIMITED', 'too many messages, slow down');
+        throw ChorusError.rateLimited('too many messages, slow down', conn.limiter.retryAfterMs());
       }
       const { message, duplicate } = await inflight.track(
         timed(metrics.adapterPublish, () =>

@@ -14,10 +14,10 @@ import {
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ChatService } from '../chat/chat.service';
 import type { LocalSinks } from '../chat/delivery';
-import { TokenBucket } from '../chat/rate-limit';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import { originAllowed } from '../http/origin';
+import { TokenBucket } from '../limits/token-bucket';
 import type { RoomService } from '../rooms/rooms.service';
 import { toAckError } from '../socket/ack';
 import { guestName, newUserId } from '../socket/handshake';

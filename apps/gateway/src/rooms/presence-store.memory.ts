@@ -1,5 +1,5 @@
 import type { RoomSummary, User } from '@chorus/protocol';
-import { type Membership, type PresenceStore, sortRooms } from './presence-store';
+import { type Membership, type PresenceStore, type RoomsPage, sortRooms } from './presence-store';
 
 /** The embedded-mode presence store: one process holds every connection, so no heartbeats are needed. */
 export class MemoryPresenceStore implements PresenceStore {
@@ -17,7 +17,7 @@ export class MemoryPresenceStore implements PresenceStore {
     return isNew;
   }
 
-  async leave({ room, connId }: Omit<Membership, 'user'>): Promise<boolean> {
+  async leave({ room, connId }: Membership): Promise<boolean> {
     const members = this.#rooms.get(room);
     const existed = members?.delete(connId) ?? false;
     if (members?.size === 0) this.#rooms.delete(room);
@@ -28,12 +28,14 @@ export class MemoryPresenceStore implements PresenceStore {
     return distinctUsers(this.#rooms.get(room)?.values() ?? []);
   }
 
-  async rooms(limit: number): Promise<RoomSummary[]> {
+  // One process and no network hop: sorting the rooms on each call is cheap enough here (the caller's
+  // request budget bounds how often).
+  async rooms(page: RoomsPage): Promise<RoomSummary[]> {
     const all = [...this.#rooms].map(([room, members]) => ({
       room,
       members: distinctUsers(members.values()).length,
     }));
-    return sortRooms(all, limit);
+    return sortRooms(all, page);
   }
 
   async heartbeat(): Promise<void> {}

@@ -1,31 +1,51 @@
 import type { RoomSummary, User } from '@chorus/protocol';
 import type { Redis } from 'ioredis';
 import { withRedis } from '../redis/errors';
-import { type Membership, NODE_TTL_MS, type PresenceStore, sortRooms } from './presence-store';
+import { type Membership, NODE_TTL_MS, type PresenceStore, type RoomsPage } from './presence-store';
 
 // Layout: every presence key carries the hash tag {presence}, so the scripts below touch one slot and stay
 // atomic on Redis Cluster too. Times come from Redis (TIME), so gateway clocks need not agree.
 //   <p>{presence}:nodes         zset  node -> last heartbeat (ms)
 //   <p>{presence}:rooms         set   rooms that may have members
+//   <p>{presence}:index         zset  room -> minus its distinct users, so ZRANGE pages busiest first, ties by name
 //   <p>{presence}:room:<room>   hash  "<node>|<connId>" -> user JSON
-//   <p>{presence}:node:<node>   set   "<room>\n<node>|<connId>", what to drop when the node dies
+//   <p>{presence}:users:<room>  hash  user id -> connections of that user in the room
+//   <p>{presence}:node:<node>   set   "<room>\n<node>|<connId>\n<user id>", what to drop when the node dies
 
 const NOW_LUA = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `;
 
-const JOIN_LUA = `${NOW_LUA}
+// Counts a connection of a user in or out of a room, and keeps the rooms index equal to the room's number of
+// distinct users. Returns the user's connections left in the room.
+const COUNT_LUA = `
+local function count(usersKey, indexKey, roomsKey, room, uid, delta)
+  local left = redis.call('HINCRBY', usersKey, uid, delta)
+  if left <= 0 then redis.call('HDEL', usersKey, uid) end
+  local users = redis.call('HLEN', usersKey)
+  if users == 0 then
+    redis.call('SREM', roomsKey, room)
+    redis.call('ZREM', indexKey, room)
+  else
+    redis.call('ZADD', indexKey, -users, room)
+  end
+  return left
+end
+`;
+
+const JOIN_LUA = `${NOW_LUA}${COUNT_LUA}
 redis.call('ZADD', KEYS[4], now, ARGV[4])
 local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[5])
+if added == 1 then count(KEYS[6], KEYS[5], KEYS[2], ARGV[3], ARGV[5], 1) end
 return added
 `;
 
-const LEAVE_LUA = `
+const LEAVE_LUA = `${COUNT_LUA}
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
-redis.call('SREM', KEYS[3], ARGV[2] .. '\\n' .. ARGV[1])
+if removed == 1 then count(KEYS[5], KEYS[4], KEYS[2], ARGV[2], ARGV[3], -1) end
+redis.call('SREM', KEYS[3], ARGV[2] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[3])
 return removed
 `;
 
@@ -55,29 +75,8 @@ end
 return out
 `;
 
-// Returns {room, distinct live users, ...} for every room in the index.
-const ROOMS_LUA = `${liveLua('KEYS[1]')}
-local out = {}
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  local fields = redis.call('HGETALL', ARGV[2] .. room)
-  local users = {}
-  local count = 0
-  for i = 1, #fields, 2 do
-    if live(fields[i]) and not users[fields[i + 1]] then
-      users[fields[i + 1]] = true
-      count = count + 1
-    end
-  end
-  if count > 0 then
-    out[#out + 1] = room
-    out[#out + 1] = count
-  end
-end
-return out
-`;
-
 // Drops every membership of the nodes named in ARGV[3..], or, when none is named, of every expired node.
-const SWEEP_LUA = `${NOW_LUA}
+const SWEEP_LUA = `${NOW_LUA}${COUNT_LUA}
 local nodes = {}
 if #ARGV >= 3 then
   for i = 3, #ARGV do nodes[#nodes + 1] = ARGV[i] end
@@ -87,10 +86,10 @@ end
 for _, node in ipairs(nodes) do
   local nodeKey = ARGV[2] .. 'node:' .. node
   for _, entry in ipairs(redis.call('SMEMBERS', nodeKey)) do
-    local room, field = string.match(entry, '^(.-)\\n(.*)$')
-    local roomKey = ARGV[2] .. 'room:' .. room
-    redis.call('HDEL', roomKey, field)
-    if redis.call('HLEN', roomKey) == 0 then redis.call('SREM', KEYS[2], room) end
+    local room, field, uid = string.match(entry, '^(.-)\\n(.-)\\n(.*)$')
+    if room and redis.call('HDEL', ARGV[2] .. 'room:' .. room, field) == 1 then
+      count(ARGV[2] .. 'users:' .. room, KEYS[3], KEYS[2], room, uid, -1)
+    end
   end
   redis.call('DEL', nodeKey)
   redis.call('ZREM', KEYS[1], node)
@@ -107,7 +106,6 @@ interface ScriptedRedis extends Redis {
   chorusPresenceJoin(...args: string[]): Promise<number>;
   chorusPresenceLeave(...args: string[]): Promise<number>;
   chorusPresenceMembers(...args: (string | number)[]): Promise<string[]>;
-  chorusPresenceRooms(...args: (string | number)[]): Promise<(string | number)[]>;
   chorusPresenceSweep(...args: (string | number)[]): Promise<number>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
 }
@@ -129,11 +127,10 @@ export class RedisPresenceStore implements PresenceStore {
     this.#base = `${options.prefix}{presence}:`;
     this.#ttl = options.nodeTtlMs ?? NODE_TTL_MS;
     if (!('chorusPresenceJoin' in redis)) {
-      redis.defineCommand('chorusPresenceJoin', { numberOfKeys: 4, lua: JOIN_LUA });
-      redis.defineCommand('chorusPresenceLeave', { numberOfKeys: 3, lua: LEAVE_LUA });
+      redis.defineCommand('chorusPresenceJoin', { numberOfKeys: 6, lua: JOIN_LUA });
+      redis.defineCommand('chorusPresenceLeave', { numberOfKeys: 5, lua: LEAVE_LUA });
       redis.defineCommand('chorusPresenceMembers', { numberOfKeys: 2, lua: MEMBERS_LUA });
-      redis.defineCommand('chorusPresenceRooms', { numberOfKeys: 2, lua: ROOMS_LUA });
-      redis.defineCommand('chorusPresenceSweep', { numberOfKeys: 2, lua: SWEEP_LUA });
+      redis.defineCommand('chorusPresenceSweep', { numberOfKeys: 3, lua: SWEEP_LUA });
       redis.defineCommand('chorusPresenceHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_LUA });
     }
   }
@@ -145,23 +142,29 @@ export class RedisPresenceStore implements PresenceStore {
         this.#roomsKey,
         this.#nodeKey(node),
         this.#nodesKey,
+        this.#indexKey,
+        this.#usersKey(room),
         field(node, connId),
         JSON.stringify({ id: user.id, name: user.name }),
         room,
         node,
+        user.id,
       ),
     );
     return added === 1;
   }
 
-  async leave({ room, connId, node }: Omit<Membership, 'user'>): Promise<boolean> {
+  async leave({ room, connId, node, user }: Membership): Promise<boolean> {
     const removed = await withRedis(() =>
       this.#redis.chorusPresenceLeave(
         this.#roomKey(room),
         this.#roomsKey,
         this.#nodeKey(node),
+        this.#indexKey,
+        this.#usersKey(room),
         field(node, connId),
         room,
+        user.id,
       ),
     );
     return removed === 1;
@@ -179,14 +182,14 @@ export class RedisPresenceStore implements PresenceStore {
     return [...users.values()];
   }
 
-  async rooms(limit: number): Promise<RoomSummary[]> {
+  async rooms({ offset, limit }: RoomsPage): Promise<RoomSummary[]> {
     const flat = await withRedis(() =>
-      this.#redis.chorusPresenceRooms(this.#nodesKey, this.#roomsKey, this.#ttl, `${this.#base}room:`),
+      this.#redis.zrange(this.#indexKey, offset, offset + limit - 1, 'WITHSCORES'),
     );
     const rooms: RoomSummary[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2)
-      rooms.push({ room: String(flat[i]), members: Number(flat[i + 1]) });
-    return sortRooms(rooms, limit);
+      rooms.push({ room: flat[i]!, members: -Number(flat[i + 1]) });
+    return rooms;
   }
 
   async heartbeat(node: string): Promise<void> {
@@ -195,24 +198,37 @@ export class RedisPresenceStore implements PresenceStore {
 
   async removeNode(node: string): Promise<void> {
     await withRedis(() =>
-      this.#redis.chorusPresenceSweep(this.#nodesKey, this.#roomsKey, this.#ttl, this.#base, node),
+      this.#redis.chorusPresenceSweep(
+        this.#nodesKey,
+        this.#roomsKey,
+        this.#indexKey,
+        this.#ttl,
+        this.#base,
+        node,
+      ),
     );
   }
 
   async sweep(): Promise<number> {
     return withRedis(() =>
-      this.#redis.chorusPresenceSweep(this.#nodesKey, this.#roomsKey, this.#ttl, this.#base),
+      this.#redis.chorusPresenceSweep(this.#nodesKey, this.#roomsKey, this.#indexKey, this.#ttl, this.#base),
     );
   }
 
   get #nodesKey() {
     return `${this.#base}nodes`;
   }
+  get #indexKey() {
+    return `${this.#base}index`;
+  }
   get #roomsKey() {
     return `${this.#base}rooms`;
   }
   #roomKey(room: string) {
     return `${this.#base}room:${room}`;
+  }
+  #usersKey(room: string) {
+    return `${this.#base}users:${room}`;
   }
   #nodeKey(node: string) {
     return `${this.#base}node:${node}`;

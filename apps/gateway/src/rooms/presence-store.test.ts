@@ -43,16 +43,16 @@ describe.each(implementations)('%s', (_name, create) => {
     await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
     await store.join({ room: 'r', connId: 'c2', user: alice, node: 'n2' });
     expect(await store.members('r')).toEqual([alice]);
-    expect(await store.rooms(10)).toEqual([{ room: 'r', members: 1 }]);
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'r', members: 1 }]);
   });
 
   it('removes a member on leave and drops empty rooms from the list', async () => {
     const store = create({});
     await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
-    expect(await store.leave({ room: 'r', connId: 'c1', node: 'n1' })).toBe(true);
-    expect(await store.leave({ room: 'r', connId: 'c1', node: 'n1' })).toBe(false);
+    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(true);
+    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(false);
     expect(await store.members('r')).toEqual([]);
-    expect(await store.rooms(10)).toEqual([]);
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([]);
   });
 
   it('lists rooms busiest first, limited', async () => {
@@ -61,7 +61,7 @@ describe.each(implementations)('%s', (_name, create) => {
     await store.join({ room: 'big', connId: 'c2', user: alice, node: 'n1' });
     await store.join({ room: 'big', connId: 'c3', user: bob, node: 'n2' });
     await store.join({ room: 'mid', connId: 'c4', user: carol, node: 'n2' });
-    expect(await store.rooms(2)).toEqual([
+    expect(await store.rooms({ offset: 0, limit: 2 })).toEqual([
       { room: 'big', members: 2 },
       { room: 'mid', members: 1 },
     ]);
@@ -75,7 +75,47 @@ describe.each(implementations)('%s', (_name, create) => {
     await store.removeNode('n1');
     expect(await store.members('a')).toEqual([bob]);
     expect(await store.members('b')).toEqual([]);
-    expect(await store.rooms(10)).toEqual([{ room: 'a', members: 1 }]);
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'a', members: 1 }]);
+  });
+
+  it('pages the rooms list busiest first, then by name', async () => {
+    const store = create({});
+    const users = [alice, bob, carol];
+    const sizes: [string, number][] = [
+      ['b', 1],
+      ['a', 1],
+      ['c', 3],
+      ['d', 2],
+      ['e', 1],
+    ];
+    let conn = 0;
+    for (const [room, size] of sizes)
+      for (const user of users.slice(0, size))
+        await store.join({ room, connId: `c${++conn}`, user, node: 'n1' });
+    const pages = [
+      await store.rooms({ offset: 0, limit: 2 }),
+      await store.rooms({ offset: 2, limit: 2 }),
+      await store.rooms({ offset: 4, limit: 2 }),
+      await store.rooms({ offset: 6, limit: 2 }),
+    ];
+    expect(pages.map((page) => page.map((r) => `${r.room}:${r.members}`))).toEqual([
+      ['c:3', 'd:2'],
+      ['a:1', 'b:1'],
+      ['e:1'],
+      [],
+    ]);
+  });
+
+  it('keeps a room listed while any connection of a user is in it', async () => {
+    const store = create({});
+    await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
+    await store.join({ room: 'r', connId: 'c2', user: alice, node: 'n2' });
+    await store.join({ room: 'r', connId: 'c3', user: bob, node: 'n2' });
+    await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'r', members: 2 }]);
+    await store.removeNode('n2');
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([]);
+    expect(await store.members('r')).toEqual([]);
   });
 });
 
@@ -88,8 +128,8 @@ describe('RedisPresenceStore node liveness', () => {
     await sleep(400);
     await store.heartbeat('live');
     expect(await store.members('a')).toEqual([bob]);
-    expect(await store.rooms(10)).toEqual([{ room: 'a', members: 1 }]);
     expect(await store.sweep()).toBe(1);
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'a', members: 1 }]);
     expect(await store.sweep()).toBe(0);
     expect(await store.members('a')).toEqual([bob]);
   });

@@ -19,11 +19,15 @@ export interface PresenceStore {
   /** Records the membership; resolves true when it is new (false when this connection was already in). */
   join(membership: Membership): Promise<boolean>;
   /** Removes the membership; resolves true when it existed. */
-  leave(membership: Omit<Membership, 'user'>): Promise<boolean>;
+  leave(membership: Membership): Promise<boolean>;
   /** The distinct users in `room` on live gateways. */
   members(room: string): Promise<User[]>;
-  /** Rooms with at least one member, busiest first, at most `limit`. */
-  rooms(limit: number): Promise<RoomSummary[]>;
+  /**
+   * One page of the rooms with members, busiest first (ties by name), from an index kept up to date by
+   * join, leave and sweep: its cost depends on the page, not on how many rooms exist. Counts may include a
+   * dead gateway's members until they are swept (a few seconds).
+   */
+  rooms(page: RoomsPage): Promise<RoomSummary[]>;
   /** Marks `node` alive now. */
   heartbeat(node: string): Promise<void>;
   /** Drops every membership held by `node` (its shutdown). */
@@ -32,14 +36,21 @@ export interface PresenceStore {
   sweep(): Promise<number>;
 }
 
+/** A page of `rooms`: skip `offset` rooms, return at most `limit`. */
+export interface RoomsPage {
+  offset: number;
+  limit: number;
+}
+
 /** A gateway heartbeats this often… */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** …and counts as dead after this long without one. */
 export const NODE_TTL_MS = 6_000;
 
-export function sortRooms(rooms: RoomSummary[], limit: number): RoomSummary[] {
+/** Busiest first, then by name in code-unit order (as Redis orders equal scores). */
+export function sortRooms(rooms: RoomSummary[], { offset, limit }: RoomsPage): RoomSummary[] {
   return rooms
     .filter((r) => r.members > 0)
-    .sort((a, b) => b.members - a.members || a.room.localeCompare(b.room))
-    .slice(0, limit);
+    .sort((a, b) => b.members - a.members || (a.room < b.room ? -1 : a.room > b.room ? 1 : 0))
+    .slice(offset, offset + limit);
 }

@@ -18,6 +18,6 @@ export function registerRoomHandlers(socket: Socket, conn: Connection, rooms: Ro
   );
   socket.on(
     'rooms:list',
-    withAck('rooms:list', RoomsListSchema, conn.log, async () => ({ rooms: await rooms.list() })),
+    withAck('rooms:list', RoomsListSchema, conn.log, (payload) => rooms.list(payload)),
   );
 }

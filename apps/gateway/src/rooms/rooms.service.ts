@@ -4,7 +4,7 @@ import {
   LIMITS,
   type Position,
   type RoomJoinResult,
-  type RoomSummary,
+  type RoomsListResult,
 } from '@chorus/protocol';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
@@ -18,7 +18,8 @@ export interface RoomService {
   leave(conn: Connection, room: string): Promise<void>;
   /** Leaves every room; used when a connection closes. Never throws. */
   leaveAll(conn: Connection): Promise<void>;
-  list(): Promise<RoomSummary[]>;
+  /** One page of the cluster's rooms, busiest first. */
+  list(request: { cursor?: number | undefined; limit?: number | undefined }): Promise<RoomsListResult>;
 }
 
 export function createRoomService(ctx: GatewayContext): RoomService {
@@ -52,7 +53,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     conn.rooms.delete(room);
     conn.unsubscribe(room);
     feed.untrack(room);
-    const removed = await presence.leave({ room, connId: conn.id, node: nodeId });
+    const removed = await presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId });
     if (removed) {
       io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
       conn.log.info({ room }, 'left room');
@@ -124,8 +125,10 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       );
     },
 
-    list() {
-      return presence.rooms(200);
+    async list({ cursor = 0, limit = LIMITS.roomsListDefault }) {
+      const rooms = await presence.rooms({ offset: cursor, limit });
+      const next = cursor + rooms.length;
+      return rooms.length === limit && next < LIMITS.roomsListDepth ? { rooms, nextCursor: next } : { rooms };
     },
   };
 }

@@ -1,9 +1,11 @@
 import type { Socket } from 'socket.io';
 import { registerChatHandlers } from '../chat/chat.handlers';
 import type { ChatService } from '../chat/chat.service';
-import { TokenBucket } from '../chat/rate-limit';
 import type { Connection } from '../connection';
 import type { ChorusServer, GatewayContext } from '../context';
+import { limitedWarn } from '../limits/log-limiter';
+import { RequestBudget, type RequestLimits } from '../limits/request-budget';
+import { TokenBucket } from '../limits/token-bucket';
 import { registerRoomHandlers } from '../rooms/rooms.handlers';
 import type { RoomService } from '../rooms/rooms.service';
 import { observeAcks } from './ack-metrics';
@@ -14,6 +16,7 @@ export interface SocketServices {
   rooms: RoomService;
   chat: ChatService;
   rateLimit: { perSecond: number; burst: number };
+  requestLimits: RequestLimits;
 }
 
 /** Wires every Socket.IO connection: handshake, event guard, feature handlers, cleanup on disconnect. */
@@ -35,7 +38,7 @@ export function handleSocketConnections(ctx: GatewayContext, services: SocketSer
     log.info({ transport: socket.conn.transport.name }, 'connected');
     const untyped = socket as unknown as Socket;
     observeAcks(untyped, ctx.metrics);
-    guardEvents(untyped, log);
+    guardEvents(untyped, limitedWarn(log), new RequestBudget(services.requestLimits));
     registerRoomHandlers(untyped, conn, services.rooms);
     registerChatHandlers(untyped, conn, services.chat);
     socket.on('disconnect', (reason) => {

@@ -1,0 +1,22 @@
+import type { Logger } from '../logger';
+import { TokenBucket } from './token-bucket';
+
+/** A warn logger for what one client causes: at most `burst` lines at once, then `perSecond`. */
+export type LimitedWarn = (fields: Record<string, unknown>, message: string) => void;
+
+/**
+ * Per-client warnings, rate-limited so a client cannot fill the log: lines over the budget are counted, and
+ * the next line that goes out says how many were left out (`suppressed`).
+ */
+export function limitedWarn(log: Logger, { perSecond = 1, burst = 10 } = {}): LimitedWarn {
+  const bucket = new TokenBucket({ perSecond, burst });
+  let suppressed = 0;
+  return (fields, message) => {
+    if (!bucket.take()) {
+      suppressed += 1;
+      return;
+    }
+    log.warn(suppressed > 0 ? { ...fields, suppressed } : fields, message);
+    suppressed = 0;
+  };
+}
