@@ -1,8 +1,10 @@
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { ClusterStats } from './admin/cluster-stats';
 import { MemoryClusterStats } from './admin/cluster-stats.memory';
 import { RedisClusterStats } from './admin/cluster-stats.redis';
+import type { RoomBus } from './bus/room-bus';
+import { MemoryRoomBus } from './bus/room-bus.memory';
+import { RedisRoomBus } from './bus/room-bus.redis';
 import type { MessageStore } from './chat/message-store';
 import { MemoryMessageStore } from './chat/message-store.memory';
 import { RedisMessageStore } from './chat/message-store.redis';
@@ -13,15 +15,15 @@ import type { PresenceStore } from './rooms/presence-store';
 import { MemoryPresenceStore } from './rooms/presence-store.memory';
 import { RedisPresenceStore } from './rooms/presence-store.redis';
 
-/** What a gateway needs from the outside: its stores, the Socket.IO adapter, and a readiness probe. */
+/** What a gateway needs from the outside: its stores, the room bus, and a readiness probe. */
 export interface GatewayDeps {
   mode: 'memory' | 'redis';
   messages: MessageStore;
+  /** Room-scoped fan-out: how this gateway hears the rooms it hosts members of. */
+  bus: RoomBus;
   presence: PresenceStore;
   /** What each gateway reports about its load, for the cluster page; reports of dead gateways expire. */
   stats: ClusterStats;
-  /** The Socket.IO adapter factory; undefined means the in-memory default (one node). */
-  adapter: ReturnType<typeof createAdapter> | undefined;
   /** Resolves when the backing services answer; rejects with the reason otherwise. */
   checkReady(): Promise<void>;
   /** Releases connections; the gateway using these deps must be closed first. */
@@ -34,12 +36,13 @@ export interface StoreOptions {
 
 /** The embedded default: everything in this process. */
 export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
+  const bus = new MemoryRoomBus();
   return {
     mode: 'memory',
-    messages: new MemoryMessageStore(options),
+    messages: new MemoryMessageStore({ ...options, publish: (message) => bus.publishMessage(message) }),
+    bus,
     presence: new MemoryPresenceStore(),
     stats: new MemoryClusterStats(),
-    adapter: undefined,
     checkReady: async () => {},
     close: async () => {},
   };
@@ -52,15 +55,15 @@ export interface RedisDepsOptions extends StoreOptions {
   logger: Logger;
   /** Half-dead link detection: ping period and how long a ping may take (defaults 2000 / 2000 ms). */
   watchdog?: { intervalMs?: number; timeoutMs?: number };
-  /** Message feed liveness probe (defaults 1000 / 5000 ms). */
+  /** Bus liveness probe (defaults 1000 / 5000 ms). */
   feedProbe?: { probeIntervalMs?: number; stallMs?: number };
   /** Where Redis connection errors and reconnects are counted (the gateway's metrics). */
   metrics?: Pick<GatewayMetrics, 'redisErrors' | 'redisReconnects'>;
 }
 
 /**
- * The cluster mode: stores in Redis, fan-out through `@socket.io/redis-adapter`. Opens four connections:
- * commands, the message-feed subscriber, and the adapter's publisher and subscriber.
+ * The cluster mode: stores in Redis, room-scoped fan-out through Redis sharded pub/sub. Opens two connections:
+ * commands, and the bus subscriber.
  * Throws `RedisStartupError` when Redis cannot be reached.
  */
 export async function createRedisDeps(options: RedisDepsOptions): Promise<GatewayDeps> {
@@ -75,31 +78,29 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
   };
   try {
     const commands = await open('commands', false);
-    const feed = await open('subscriber', true);
-    const adapterPub = await open('adapter-pub', true);
-    const adapterSub = await open('adapter-sub', true);
-    const messages = new RedisMessageStore(commands, feed, {
+    const subscriber = await open('subscriber', true);
+    const messages = new RedisMessageStore(commands, {
       prefix: options.prefix,
       historyCap: options.historyCap,
-      ...options.feedProbe,
     });
+    const bus = new RedisRoomBus(commands, subscriber, { prefix: options.prefix, ...options.feedProbe });
     return {
       mode: 'redis',
       messages,
+      bus,
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
       stats: new RedisClusterStats(commands, { prefix: options.prefix }),
-      adapter: createAdapter(adapterPub, adapterSub, { key: `${options.prefix}socket.io` }),
       checkReady: async () => {
         for (const client of opened) {
           if (client.status !== 'ready')
             throw new Error(`redis ${client.options.connectionName} is ${client.status}`);
         }
         await commands.ping();
-        if (!messages.feedHealthy()) throw new Error('message feed is not delivering');
+        if (!bus.healthy()) throw new Error('message feed is not delivering');
       },
       close: async () => {
         for (const stop of watchdogs) stop();
-        messages.close();
+        bus.close();
         // QUIT lets Redis finish what was sent; a dead link must not hold the shutdown, so wait at most 1 s.
         const quits = Promise.allSettled(opened.map((client) => client.quit()));
         await Promise.race([quits, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);

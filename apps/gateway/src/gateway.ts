@@ -102,14 +102,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
           },
         }
       : {}),
-    ...(deps.adapter ? { adapter: deps.adapter } : {}),
   });
 
   const sinks = new LocalSinks();
   const feed = new RoomFeed({
     store: deps.messages,
+    bus: deps.bus,
     logger,
-    // Every message of the cluster arrives here once, in seq order per room; hand it to local members only.
+    // Every message of the rooms this gateway hosts arrives here once, in seq order per room; hand it to local members.
     deliver: (message) => {
       io.local.to(message.room).emit('message', message);
       sinks.deliver(message);
@@ -156,14 +156,22 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     isDraining: () => draining,
   });
 
-  const unsubscribe = deps.messages.subscribe({
-    message: (message) => feed.message(message),
+  const listening = deps.bus.listen({
+    message: (message) => {
+      metrics.busFrames.inc({ kind: 'message' });
+      feed.message(message);
+    },
+    presence: (event, except) => {
+      metrics.busFrames.inc({ kind: 'presence' });
+      const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
+      local.emit('presence', event);
+    },
     resync: () => {
       metrics.feedResyncs.inc();
       feed.resync();
     },
   });
-  unsubscribe.catch((error: unknown) => logger.error({ err: error }, 'message feed subscription failed'));
+  listening.catch((error: unknown) => logger.error({ err: error }, 'room bus failed to start'));
 
   const beat = () =>
     deps.presence
@@ -204,7 +212,6 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     }
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.off('request', app);
-    await (await unsubscribe.catch(() => async () => {}))();
     feed.close();
     await reporter.stop();
     await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {

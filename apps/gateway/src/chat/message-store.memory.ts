@@ -5,7 +5,6 @@ import {
   type AppendResult,
   DEFAULT_HISTORY_CAP,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-  type FeedListener,
   type HistoryPage,
   type MessageStore,
   messageId,
@@ -23,12 +22,14 @@ export interface MemoryMessageStoreOptions {
   historyCap?: number;
   idempotencyTtlSeconds?: number;
   now?: () => number;
+  /** Where each new message goes once stored: the memory bus (`MemoryRoomBus.publishMessage`). */
+  publish?: (message: ChatMessage) => void;
 }
 
 /** The embedded-mode message store: one process, so a plain Map and synchronous fan-out are atomic. */
 export class MemoryMessageStore implements MessageStore {
   readonly #rooms = new Map<string, RoomLog>();
-  readonly #listeners = new Set<FeedListener>();
+  readonly #publish: (message: ChatMessage) => void;
   readonly #cap: number;
   readonly #ttlMs: number;
   readonly #now: () => number;
@@ -37,6 +38,7 @@ export class MemoryMessageStore implements MessageStore {
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
     this.#ttlMs = (options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
     this.#now = options.now ?? Date.now;
+    this.#publish = options.publish ?? (() => {});
   }
 
   async append(input: AppendInput): Promise<AppendResult> {
@@ -62,7 +64,7 @@ export class MemoryMessageStore implements MessageStore {
       log.idempotency.set(input.clientMsgId, { message, expiresAt: this.#now() + this.#ttlMs });
       this.#expireIdempotency(log);
     }
-    for (const listener of this.#listeners) listener.message(message);
+    this.#publish(message);
     return { message, duplicate: false };
   }
 
@@ -83,19 +85,6 @@ export class MemoryMessageStore implements MessageStore {
     const newer = log.messages.filter((m) => m.seq > after).slice(0, limit);
     return { epoch: log.epoch, messages: newer, complete: after + 1 >= oldestKept };
   }
-
-  async subscribe(listener: FeedListener): Promise<() => Promise<void>> {
-    this.#listeners.add(listener);
-    return async () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  feedHealthy(): boolean {
-    return true;
-  }
-
-  close(): void {}
 
   #log(room: string): RoomLog {
     let log = this.#rooms.get(room);

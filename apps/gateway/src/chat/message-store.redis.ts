@@ -1,19 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '@chorus/protocol';
 import type { Redis } from 'ioredis';
+import { roomChannel } from '../bus/room-bus';
 import { withRedis } from '../redis/errors';
 import {
   type AppendInput,
   type AppendResult,
   DEFAULT_HISTORY_CAP,
   DEFAULT_IDEMPOTENCY_TTL_SECONDS,
-  type FeedListener,
   type HistoryPage,
   type MessageStore,
 } from './message-store';
 
 // One script does the whole append so that no other append to the room can interleave: the idempotency
-// check, the next seq, the write to the room's stream and the publish. Redis runs scripts one at a time,
+// check, the next seq, the write to the room's stream and the publish on the room's bus channel (SPUBLISH:
+// only gateways hosting a member of the room hear it). Redis runs scripts one at a time,
 // so every subscriber receives a room's messages in seq order. All keys of a room share the hash tag {room}.
 // The stream entry id is `<seq>-0`, so history pages are plain ID ranges.
 // Reads the room's epoch (KEYS[1]) into `epoch`, or takes the candidate ARGV[1] when the room is new (the
@@ -42,7 +43,7 @@ if newEpoch then redis.call('SET', KEYS[1], epoch) end
 if ARGV[6] == '1' then
   redis.call('SET', KEYS[4], json, 'EX', ARGV[4])
 end
-redis.call('PUBLISH', ARGV[5], json)
+redis.call('SPUBLISH', ARGV[5], json)
 return {1, json}
 `;
 
@@ -83,45 +84,22 @@ export interface RedisMessageStoreOptions {
   prefix: string;
   historyCap?: number;
   idempotencyTtlSeconds?: number;
-  /** How often the feed probes itself (default 1000 ms)… */
-  probeIntervalMs?: number;
-  /** …and after how long without a probe it counts as stalled and is reconnected (default 5000 ms). */
-  stallMs?: number;
 }
 
-/** The cluster message store: one capped Redis Stream per room, appended by a script, fanned out by PUBLISH. */
+/** The cluster message store: one capped Redis Stream per room, appended by a script, fanned out by SPUBLISH. */
 export class RedisMessageStore implements MessageStore {
   readonly #redis: ScriptedRedis;
-  readonly #subscriber: Redis;
   readonly #prefix: string;
   readonly #cap: number;
   readonly #ttl: number;
-  readonly #channel: string;
   readonly #epochs = new EpochCandidates();
-  readonly #listeners = new Set<FeedListener>();
-  readonly #probeChannel: string;
-  readonly #probeIntervalMs: number;
-  readonly #stallMs: number;
-  #subscribed: Promise<void> | undefined;
-  #probe: NodeJS.Timeout | undefined;
-  #lastProbeSeen = Date.now();
-  /** Set when the feed may have missed messages; cleared (with a resync) by the next probe that arrives. */
-  #needsResync = false;
 
-  /**
-   * @param redis commands connection.
-   * @param subscriber a connection this store may put into subscriber mode; nobody else may use it.
-   */
-  constructor(redis: Redis, subscriber: Redis, options: RedisMessageStoreOptions) {
+  /** @param redis commands connection. */
+  constructor(redis: Redis, options: RedisMessageStoreOptions) {
     this.#redis = redis as ScriptedRedis;
-    this.#subscriber = subscriber;
     this.#prefix = options.prefix;
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
     this.#ttl = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
-    this.#channel = `${options.prefix}messages`;
-    this.#probeChannel = `${options.prefix}feed-probe:${randomBytes(6).toString('hex')}`;
-    this.#probeIntervalMs = options.probeIntervalMs ?? 1_000;
-    this.#stallMs = options.stallMs ?? 5_000;
     if (!('chorusAppend' in redis)) {
       redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND_LUA });
       redis.defineCommand('chorusRead', { numberOfKeys: 3, lua: READ_LUA });
@@ -147,7 +125,7 @@ export class RedisMessageStore implements MessageStore {
         body.slice(0, -1),
         this.#cap,
         this.#ttl,
-        this.#channel,
+        roomChannel(this.#prefix, input.room),
         input.clientMsgId !== undefined ? '1' : '',
       ),
     );
@@ -174,73 +152,6 @@ export class RedisMessageStore implements MessageStore {
       this.#redis.chorusRead(k.epoch, k.log, k.seq, this.#epochs.next(), direction, seq, limit),
     );
     return { epoch, messages: messages.map(parseMessage), complete: complete === 1 };
-  }
-
-  async subscribe(listener: FeedListener): Promise<() => Promise<void>> {
-    this.#listeners.add(listener);
-    if (!this.#subscribed) this.#subscribed = this.#startFeed();
-    await this.#subscribed;
-    return async () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  feedHealthy(): boolean {
-    return this.#subscriber.status === 'ready' && Date.now() - this.#lastProbeSeen < this.#stallMs;
-  }
-
-  close(): void {
-    clearInterval(this.#probe);
-  }
-
-  // The feed proves it delivers by publishing a probe to itself every second through the commands connection.
-  // A subscriber that reconnects, or that is connected but hears no probe for `stallMs`, may have missed
-  // messages: it is reconnected if needed, and once a probe arrives again (so the subscription is live) every
-  // listener is told to resync from the log.
-  async #startFeed(): Promise<void> {
-    this.#subscriber.on('message', (channel: string, payload: string) => {
-      if (channel === this.#channel) {
-        const message = parseMessage(payload);
-        for (const l of this.#listeners) l.message(message);
-      } else if (channel === this.#probeChannel) {
-        this.#lastProbeSeen = Date.now();
-        if (this.#needsResync) {
-          this.#needsResync = false;
-          for (const l of this.#listeners) l.resync();
-        }
-      }
-    });
-    let connectedOnce = false;
-    this.#subscriber.on('ready', () => {
-      if (connectedOnce) this.#needsResync = true;
-      connectedOnce = true;
-    });
-    this.#subscriber.on('close', () => {
-      this.#needsResync = true;
-    });
-    await withRedis(async () => {
-      await this.#subscriber.subscribe(this.#channel, this.#probeChannel);
-    });
-    connectedOnce = true;
-    this.#lastProbeSeen = Date.now();
-    this.#probe = setInterval(() => this.#sendProbe(), this.#probeIntervalMs);
-    this.#probe.unref();
-  }
-
-  #sendProbe(): void {
-    if (this.#redis.status !== 'ready') return;
-    this.#redis.publish(this.#probeChannel, String(Date.now())).then(
-      () => {
-        const silentFor = Date.now() - this.#lastProbeSeen;
-        if (silentFor > this.#stallMs && this.#subscriber.status === 'ready') {
-          // Commands flow but the subscription does not: drop the link so ioredis reconnects and resubscribes.
-          this.#needsResync = true;
-          this.#lastProbeSeen = Date.now();
-          this.#subscriber.disconnect(true);
-        }
-      },
-      () => {},
-    );
   }
 
   #keys(room: string) {

@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { useRedis } from '../../../../test/support/hooks';
 import { uniquePrefix } from '../../../../test/support/redis';
 import { eventually } from '../../../../test/support/wait';
-import type { FeedListener, MessageStore } from './message-store';
+import type { RoomBus } from '../bus/room-bus';
+import { MemoryRoomBus } from '../bus/room-bus.memory';
+import { RedisRoomBus } from '../bus/room-bus.redis';
+import type { MessageStore } from './message-store';
 import { MemoryMessageStore } from './message-store.memory';
 import { RedisMessageStore } from './message-store.redis';
 
@@ -12,21 +15,45 @@ const bob = { id: 'u2', name: 'bob' };
 
 const redis = useRedis();
 
-/** A feed listener that records messages and ignores resyncs. */
-function collect(into: ChatMessage[]): FeedListener {
-  return { message: (m) => into.push(m), resync: () => {} };
+/** A store and the bus its appends are published on, as a gateway gets them. */
+interface Twin {
+  store: MessageStore;
+  bus: RoomBus;
 }
-
-type Factory = (options: { historyCap?: number }) => MessageStore;
+type Factory = (options: { historyCap?: number }) => Twin;
 const implementations: [string, Factory][] = [
-  ['MemoryMessageStore', (o) => new MemoryMessageStore(o)],
+  [
+    'MemoryMessageStore',
+    (o) => {
+      const bus = new MemoryRoomBus();
+      return { bus, store: new MemoryMessageStore({ ...o, publish: (m) => bus.publishMessage(m) }) };
+    },
+  ],
   [
     'RedisMessageStore',
-    (o) => new RedisMessageStore(redis.connect(), redis.connect(), { prefix: uniquePrefix('msg'), ...o }),
+    (o) => {
+      const prefix = uniquePrefix('msg');
+      const commands = redis.connect();
+      return {
+        store: new RedisMessageStore(commands, { prefix, ...o }),
+        bus: new RedisRoomBus(commands, redis.connect(), { prefix }),
+      };
+    },
   ],
 ];
 
-describe.each(implementations)('%s', (_name, create) => {
+describe.each(implementations)('%s', (_name, make) => {
+  const create = (options: { historyCap?: number }) => make(options).store;
+
+  /** A store, and what a gateway subscribed to `rooms` hears of them. */
+  async function hearing(...rooms: string[]) {
+    const { store, bus } = make({});
+    const seen: ChatMessage[] = [];
+    await bus.listen({ message: (m) => seen.push(m), presence: () => {}, resync: () => {} });
+    for (const room of rooms) await bus.subscribe(room);
+    return { store, bus, seen };
+  }
+
   const send = (store: MessageStore, room: string, text: string, clientMsgId?: string) =>
     store.append({ room, user: alice, text, ts: 1_700_000_000_000, ...(clientMsgId ? { clientMsgId } : {}) });
 
@@ -108,23 +135,21 @@ describe.each(implementations)('%s', (_name, create) => {
     expect(message.epoch).toBe(empty.epoch);
   });
 
-  it('delivers every append to subscribers in seq order', async () => {
-    const store = create({});
-    const seen: ChatMessage[] = [];
-    const unsubscribe = await store.subscribe(collect(seen));
+  it('publishes every append to the gateways hearing its room, in seq order, and no other room', async () => {
+    const { store, bus, seen } = await hearing('live');
     await Promise.all(Array.from({ length: 30 }, (_, i) => send(store, 'live', `m${i}`)));
+    await send(store, 'unheard', 'elsewhere');
     await eventually(() => expect(seen.filter((m) => m.room === 'live')).toHaveLength(30));
     expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    await unsubscribe();
+    bus.unsubscribe('live');
     await send(store, 'live', 'after');
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toHaveLength(30);
+    expect(seen.every((m) => m.room === 'live')).toBe(true);
   });
 
   it('does not publish a duplicate send', async () => {
-    const store = create({});
-    const seen: ChatMessage[] = [];
-    await store.subscribe(collect(seen));
+    const { store, seen } = await hearing('dup');
     await send(store, 'dup', 'x', 'same');
     await send(store, 'dup', 'x', 'same');
     await send(store, 'dup', 'y');
@@ -141,9 +166,7 @@ describe.each(implementations)('%s', (_name, create) => {
 
   // The protocol refuses such text; the stores must still agree on it rather than fail half-way.
   it('stores and publishes text with a lone surrogate exactly as given', async () => {
-    const store = create({});
-    const seen: ChatMessage[] = [];
-    await store.subscribe(collect(seen));
+    const { store, seen } = await hearing('odd');
     const lone = 'a\ud800b\udfffc';
     const { message } = await send(store, 'odd', lone);
     const next = await send(store, 'odd', 'after');
@@ -157,7 +180,7 @@ describe('RedisMessageStore append', () => {
   it('consumes no seq when the append fails, so the room never has a hole', async () => {
     const prefix = uniquePrefix('msg');
     const raw = redis.connect();
-    const store = new RedisMessageStore(redis.connect(), redis.connect(), { prefix });
+    const store = new RedisMessageStore(redis.connect(), { prefix });
     const send = (text: string) => store.append({ room: 'r', user: alice, text, ts: 1 });
     expect((await send('one')).message.seq).toBe(1);
     // The log key has the wrong type: XADD, the only command that can fail, fails.

@@ -22,22 +22,11 @@ export interface HistoryPage {
   messages: ChatMessage[];
 }
 
-/** What a subscriber of the cluster's message feed hears. */
-export interface FeedListener {
-  /** A message appended anywhere in the cluster; each room's messages arrive in seq order. */
-  message(message: ChatMessage): void;
-  /**
-   * The feed may have missed messages (its link dropped or stalled, or Redis restarted) and works again:
-   * catch up from the log.
-   */
-  resync(): void;
-}
-
 /**
  * A room's ordered, capped message log, shared by the whole cluster.
  *
- * `append` is one atomic step: idempotency check, next seq, write to the log, publish to every subscriber.
- * So subscribers see each room's messages in seq order, whichever gateway appended them.
+ * `append` is one atomic step: idempotency check, next seq, write to the log, publish on the room's bus
+ * channel (see `RoomBus`). So gateways hear each room's messages in seq order, whichever one appended them.
  */
 export interface MessageStore {
   append(input: AppendInput): Promise<AppendResult>;
@@ -47,12 +36,6 @@ export interface MessageStore {
   before(room: string, before: number, limit: number): Promise<HistoryPage>;
   /** Up to `limit` messages with seq > `after`, oldest first; `complete` is false when older ones were trimmed. */
   after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }>;
-  /** Registers a listener for every appended message of every room. Returns a function that removes it. */
-  subscribe(listener: FeedListener): Promise<() => Promise<void>>;
-  /** False while the feed is known not to deliver (link down or stalled). */
-  feedHealthy(): boolean;
-  /** Stops background work (the feed's liveness probe). */
-  close(): void;
 }
 
 /** Messages kept per room when not configured otherwise. */

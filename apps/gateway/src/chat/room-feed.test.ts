@@ -2,6 +2,7 @@ import type { ChatMessage } from '@chorus/protocol';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { eventually, sleep } from '../../../../test/support/wait';
+import { MemoryRoomBus } from '../bus/room-bus.memory';
 import { MemoryMessageStore } from './message-store.memory';
 import { type ResetReason, RoomFeed } from './room-feed';
 
@@ -23,6 +24,7 @@ function setup(options: { historyCap?: number; lost?: number[] } = {}) {
   const resets: [string, ResetReason][] = [];
   const feed = new RoomFeed({
     store,
+    bus: new MemoryRoomBus(),
     logger: pino({ level: 'silent' }),
     deliver: (m) => delivered.push(m),
     reset: (room, reason) => resets.push([room, reason]),

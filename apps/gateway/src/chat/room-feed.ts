@@ -1,12 +1,15 @@
 import type { ChatMessage } from '@chorus/protocol';
+import type { RoomBus } from '../bus/room-bus';
 import type { Logger } from '../logger';
-import type { FeedListener, MessageStore } from './message-store';
+import type { MessageStore } from './message-store';
 
 /** Why a room's local members must resume (rejoin with `since`) instead of being fed live. */
 export type ResetReason = 'epoch' | 'gap';
 
 export interface RoomFeedOptions {
   store: MessageStore;
+  /** Where the feed subscribes to a room while it has local members. */
+  bus: RoomBus;
   /** Hands a message to the room's live local members (sockets and plain clients). */
   deliver(message: ChatMessage): void;
   /** Local members of `room` missed messages that can no longer be replayed live: make them resume. */
@@ -19,6 +22,8 @@ export interface RoomFeedOptions {
 interface RoomState {
   /** Local connections in the room (or joining it). */
   refs: number;
+  /** The room's bus subscription; resolves once it is live. */
+  subscribed: Promise<void>;
   /** Epoch and last seq delivered to local members; undefined until the first message or join read. */
   epoch: string | undefined;
   last: number;
@@ -39,7 +44,7 @@ const PAGE = 500;
  * log. So clients need not ask for what their gateway missed. When the log cannot fill a gap (trimmed) or the
  * room's epoch changed (history lost), the room's local members are made to resume.
  */
-export class RoomFeed implements FeedListener {
+export class RoomFeed {
   readonly #rooms = new Map<string, RoomState>();
   readonly #options: RoomFeedOptions;
   readonly #log: Logger;
@@ -52,20 +57,31 @@ export class RoomFeed implements FeedListener {
     this.#retryMs = options.retryMs ?? 1_000;
   }
 
-  /** A local connection joins `room`: start sequencing it. */
-  track(room: string): void {
+  /**
+   * A local connection joins `room`: start sequencing it. The first one subscribes the gateway to the room's
+   * bus channel; the returned promise resolves once that subscription is live (so a history read after it
+   * misses nothing), and rejects when it could not be made (then `untrack`).
+   */
+  track(room: string): Promise<void> {
     const state = this.#rooms.get(room);
-    if (state) state.refs += 1;
-    else
-      this.#rooms.set(room, {
-        refs: 1,
-        epoch: undefined,
-        last: 0,
-        pending: new Map(),
-        catchingUp: false,
-        retry: undefined,
-        watchers: new Set(),
-      });
+    if (state) {
+      state.refs += 1;
+      return state.subscribed;
+    }
+    const subscribed = this.#options.bus.subscribe(room);
+    // Whoever awaits it sees a failure; this keeps an unawaited one from being reported as unhandled.
+    subscribed.catch(() => {});
+    this.#rooms.set(room, {
+      refs: 1,
+      subscribed,
+      epoch: undefined,
+      last: 0,
+      pending: new Map(),
+      catchingUp: false,
+      retry: undefined,
+      watchers: new Set(),
+    });
+    return subscribed;
   }
 
   /** A local connection left `room`; the last one out stops sequencing it. */
@@ -76,6 +92,7 @@ export class RoomFeed implements FeedListener {
     if (state.refs <= 0) {
       clearTimeout(state.retry);
       this.#rooms.delete(room);
+      this.#options.bus.unsubscribe(room);
     }
   }
 
@@ -124,6 +141,11 @@ export class RoomFeed implements FeedListener {
   resync(): void {
     this.#log.info({ rooms: this.#rooms.size }, 'feed resumed, catching up rooms from the log');
     for (const [room, state] of this.#rooms) if (state.epoch !== undefined) void this.#catchUp(room);
+  }
+
+  /** Whether a local connection is in (or joining) `room`. */
+  has(room: string): boolean {
+    return this.#rooms.has(room);
   }
 
   close(): void {

@@ -36,6 +36,7 @@ export interface GatewayMetrics {
   readonly rateLimited: Counter;
   /** Times the cluster feed was interrupted and every local room caught up from the log. */
   readonly feedResyncs: Counter;
+  readonly busFrames: Counter<'kind'>;
   /** Payloads refused as invalid (schema, unknown event, missing ack, bad plain frame), by `transport`. */
   readonly invalidPayloads: Counter<'transport'>;
   /** Tells the load gauges where to read this gateway's load; the gateway calls it once. */
@@ -167,6 +168,12 @@ export function createMetrics(nodeId: string, options: MetricsOptions = {}): Gat
     feedResyncs: new Counter({
       name: 'chorus_feed_resyncs_total',
       help: 'Times the cluster message feed was interrupted and every local room caught up from the log.',
+      registers,
+    }),
+    busFrames: new Counter({
+      name: 'chorus_bus_frames_total',
+      help: 'Frames this gateway heard on the room bus, by kind (message, presence): only rooms it hosts members of.',
+      labelNames: ['kind'],
       registers,
     }),
     invalidPayloads,

@@ -18,7 +18,7 @@ export function redisTarget(url: string): string {
 }
 
 export interface ConnectRedisOptions {
-  /** Connection role, for logs: `commands`, `subscriber`, `adapter-pub`, `adapter-sub`. */
+  /** Connection role, for logs and metrics: `commands` or `subscriber` (the room bus). */
   role: string;
   logger: Logger;
   /**

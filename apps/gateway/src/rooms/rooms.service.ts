@@ -3,6 +3,7 @@ import {
   ChorusError,
   LIMITS,
   type Position,
+  type PresenceEvent,
   type RoomJoinResult,
   type RoomsListResult,
 } from '@chorus/protocol';
@@ -23,7 +24,8 @@ export interface RoomService {
 }
 
 export function createRoomService(ctx: GatewayContext): RoomService {
-  const { deps, io, nodeId } = ctx;
+  const { deps, nodeId } = ctx;
+  const { bus } = deps;
   const { presence, messages } = deps;
   const { feed } = ctx;
 
@@ -55,9 +57,21 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     feed.untrack(room);
     const removed = await presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId });
     if (removed) {
-      io.to(room).emit('presence', { room, user: conn.user, state: 'left' });
+      announce(conn, { room, user: conn.user, state: 'left' });
       conn.log.info({ room }, 'left room');
     }
+  }
+
+  /** Tells the room's members across the cluster; a presence event that cannot go out is not worth failing for. */
+  function announce(conn: Connection, event: PresenceEvent, except?: string): void {
+    bus
+      .publishPresence(event, except)
+      .catch((error: unknown) =>
+        conn.log.warn(
+          { room: event.room, err: { message: (error as Error).message } },
+          'presence not published',
+        ),
+      );
   }
 
   return {
@@ -66,18 +80,21 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
         throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
       }
+      let subscribed = Promise.resolve();
       if (!already) {
         conn.rooms.add(room);
-        feed.track(room);
+        subscribed = feed.track(room);
       }
       // Buffer what the feed delivers while the history is read, then append what the read did not see: the
       // ack carries a gapless history, and the connection goes live in the same tick it is sent.
       const buffered: ChatMessage[] = [];
       const stopWatching = feed.watch(room, (message) => buffered.push(message));
       try {
+        // The gateway hears the room from here on, so the history read below misses nothing.
+        await subscribed;
         const isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
         if (isNew) {
-          io.to(room).except(conn.id).emit('presence', { room, user: conn.user, state: 'joined' });
+          announce(conn, { room, user: conn.user, state: 'joined' }, conn.id);
           conn.log.info({ room }, 'joined room');
         }
         const [members, resumed] = await Promise.all([

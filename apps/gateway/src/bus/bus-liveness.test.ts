@@ -5,7 +5,8 @@ import { useRedis } from '../../../../test/support/hooks';
 import { uniquePrefix } from '../../../../test/support/redis';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy';
 import { eventually } from '../../../../test/support/wait';
-import { RedisMessageStore } from './message-store.redis';
+import { RedisMessageStore } from '../chat/message-store.redis';
+import { RedisRoomBus } from './room-bus.redis';
 
 const redis = useRedis();
 const cleanup: (() => unknown)[] = [];
@@ -13,43 +14,42 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-/** A store whose subscriber reaches Redis through a proxy the test can break, and a listener that records. */
+/** A bus whose subscriber reaches Redis through a proxy the test can break, and a listener that records. */
 async function storeBehindProxy() {
   const target = new URL(redis.url);
   const proxy: TcpProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
   const commands = new Redis(redis.url);
   const subscriber = new Redis(proxy.url, { retryStrategy: () => 50 });
   subscriber.on('error', () => {});
-  const store = new RedisMessageStore(commands, subscriber, {
-    prefix: uniquePrefix('feed'),
-    probeIntervalMs: 100,
-    stallMs: 800,
-  });
+  const prefix = uniquePrefix('feed');
+  const store = new RedisMessageStore(commands, { prefix });
+  const bus = new RedisRoomBus(commands, subscriber, { prefix, probeIntervalMs: 100, stallMs: 800 });
   cleanup.push(() => proxy.close());
   cleanup.push(() => {
-    store.close();
+    bus.close();
     commands.disconnect();
     subscriber.disconnect();
   });
   const heard: ChatMessage[] = [];
   let resyncs = 0;
-  await store.subscribe({ message: (m) => heard.push(m), resync: () => (resyncs += 1) });
+  await bus.listen({ message: (m) => heard.push(m), presence: () => {}, resync: () => (resyncs += 1) });
+  await bus.subscribe('r');
   const send = (text: string) => store.append({ room: 'r', user: { id: 'u', name: 'n' }, text, ts: 1 });
-  return { store, proxy, heard, send, resyncs: () => resyncs };
+  return { bus, proxy, heard, send, resyncs: () => resyncs };
 }
 
-describe('message feed liveness', () => {
+describe('room bus liveness', () => {
   it('notices a subscription that is connected but no longer delivers, reconnects it and asks for a resync', async () => {
-    const { store, proxy, heard, send, resyncs } = await storeBehindProxy();
+    const { bus, proxy, heard, send, resyncs } = await storeBehindProxy();
     await send('before');
     await eventually(() => expect(heard).toHaveLength(1));
-    await eventually(() => expect(store.feedHealthy()).toBe(true));
+    await eventually(() => expect(bus.healthy()).toBe(true));
 
     proxy.stall();
     await send('lost in the stalled link');
-    await eventually(() => expect(store.feedHealthy()).toBe(false), { timeoutMs: 3_000 });
+    await eventually(() => expect(bus.healthy()).toBe(false), { timeoutMs: 3_000 });
     await eventually(() => expect(resyncs()).toBe(1), { timeoutMs: 5_000 });
-    expect(store.feedHealthy()).toBe(true);
+    expect(bus.healthy()).toBe(true);
 
     await send('after');
     await eventually(() => expect(heard.map((m) => m.text)).toEqual(['before', 'after']));

@@ -1,0 +1,38 @@
+import type { ChatMessage, PresenceEvent } from '@chorus/protocol';
+import type { BusListener, RoomBus } from './room-bus';
+
+/**
+ * The embedded-mode bus: one process, so publishing is a synchronous call to the listener for the rooms it
+ * subscribed to. The memory message store publishes its appends here.
+ */
+export class MemoryRoomBus implements RoomBus {
+  readonly #rooms = new Set<string>();
+  #listener: BusListener | undefined;
+
+  async listen(listener: BusListener): Promise<void> {
+    this.#listener = listener;
+  }
+
+  async subscribe(room: string): Promise<void> {
+    this.#rooms.add(room);
+  }
+
+  unsubscribe(room: string): void {
+    this.#rooms.delete(room);
+  }
+
+  /** Called by the memory message store for every append. */
+  publishMessage(message: ChatMessage): void {
+    if (this.#rooms.has(message.room)) this.#listener?.message(message);
+  }
+
+  async publishPresence(event: PresenceEvent, except?: string): Promise<void> {
+    if (this.#rooms.has(event.room)) this.#listener?.presence(event, except);
+  }
+
+  healthy(): boolean {
+    return true;
+  }
+
+  close(): void {}
+}

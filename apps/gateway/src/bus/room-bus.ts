@@ -1,0 +1,65 @@
+import type { ChatMessage, PresenceEvent } from '@chorus/protocol';
+
+/** What a gateway hears from the bus, for the rooms it subscribed to. */
+export interface BusListener {
+  /** A message appended anywhere in the cluster; each room's messages arrive in seq order. */
+  message(message: ChatMessage): void;
+  /** Someone joined or left a room; `except` is the connection that caused it, which is not told. */
+  presence(event: PresenceEvent, except: string | undefined): void;
+  /**
+   * The bus may have missed events (its link dropped or stalled, or Redis restarted) and works again:
+   * catch the subscribed rooms up from the log.
+   */
+  resync(): void;
+}
+
+/**
+ * Room-scoped fan-out between gateways. A gateway subscribes to a room while it has a local member there and
+ * hears nothing of the other rooms, so adding gateways adds capacity: a message costs work only on the gateways
+ * that host one of its room's members.
+ *
+ * Messages are published by the message store's append (atomically with the write, so each room's messages
+ * arrive in seq order); presence events by `publishPresence`. The Redis twin uses sharded pub/sub
+ * (`SSUBSCRIBE`/`SPUBLISH`) on one channel per room that shares the room's hash slot; the memory twin calls
+ * back synchronously.
+ */
+export interface RoomBus {
+  /** Sets the one listener (the gateway's) and starts the bus. */
+  listen(listener: BusListener): Promise<void>;
+  /**
+   * Starts hearing `room`; resolves once the subscription is live, so what is appended after that is heard.
+   * Calls are counted by the caller: subscribe once per room, on its first local member.
+   */
+  subscribe(room: string): Promise<void>;
+  /** Stops hearing `room` (its last local member left). */
+  unsubscribe(room: string): void;
+  /** Tells every gateway that hears the room, this one included. */
+  publishPresence(event: PresenceEvent, except?: string): Promise<void>;
+  /** False while the bus is known not to deliver (link down or stalled). */
+  healthy(): boolean;
+  /** Stops background work (the liveness probe). */
+  close(): void;
+}
+
+/** The channel of a room's events: it carries the room's hash tag, so it lives on the shard of its keys. */
+export function roomChannel(prefix: string, room: string): string {
+  return `${prefix}room:{${room}}:bus`;
+}
+
+// Frames on a room channel: a message is its JSON as the append script wrote it (it starts with `{`); a
+// presence event is `p` followed by JSON.
+const PRESENCE_FRAME = 'p';
+
+export function encodePresence(event: PresenceEvent, except: string | undefined): string {
+  return PRESENCE_FRAME + JSON.stringify(except === undefined ? { event } : { event, except });
+}
+
+/** Hands one frame of a room channel to `listener`. */
+export function dispatchFrame(frame: string, listener: BusListener): void {
+  if (frame.startsWith(PRESENCE_FRAME)) {
+    const { event, except } = JSON.parse(frame.slice(1)) as { event: PresenceEvent; except?: string };
+    listener.presence(event, except);
+  } else {
+    listener.message(JSON.parse(frame) as ChatMessage);
+  }
+}
