@@ -1,23 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { roomChannel } from '../../apps/gateway/src/bus/room-bus';
 import { connectClient, connectPlain, waitForMessages } from '../support/clients';
-import { useCluster } from '../support/hooks';
+import { BACKENDS, useCluster } from '../support/hooks';
 import { metricSum, scrapeMetrics } from '../support/metrics';
 import { eventually } from '../support/wait';
 
-const cluster = useCluster({ gateways: 3 });
+describe.each(BACKENDS)('room-scoped fan-out on %s', (backend) => {
+  const cluster = useCluster({ gateways: 3, backend });
 
-/** How many gateways are subscribed to `room`'s bus channel, as Redis counts them. */
-async function gatewaysHearing(room: string): Promise<number> {
-  const redis = cluster.redis.connect();
-  const channel = roomChannel(cluster.cluster.prefix, room);
-  const reply = (await redis.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
-  return Number(reply[1]);
-}
+  /** How many gateways are subscribed to `room`'s bus channel, as Redis counts them (on every node). */
+  async function gatewaysHearing(room: string): Promise<number> {
+    const store = cluster.connectStore();
+    await store.ping();
+    const nodes = 'nodes' in store ? store.nodes('master') : [store];
+    const channel = roomChannel(cluster.cluster.prefix, room);
+    let total = 0;
+    for (const node of nodes) {
+      const reply = (await node.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number];
+      total += Number(reply[1]);
+    }
+    return total;
+  }
 
-const framesHeard = async (url: string) => metricSum(await scrapeMetrics(url), 'chorus_bus_frames_total');
+  const framesHeard = async (url: string) => metricSum(await scrapeMetrics(url), 'chorus_bus_frames_total');
 
-describe('room-scoped fan-out', () => {
   it('subscribes exactly the gateways that host a member, and the others hear nothing of the room', async () => {
     const [a, b, c] = cluster.gateways;
     const alice = await connectClient(a!.url, { name: 'alice' });

@@ -34,8 +34,10 @@ export interface TestCluster {
 }
 
 export interface ClusterOptions {
-  /** Redis URL; omitted means the embedded in-memory mode (then only one gateway makes sense). */
+  /** Redis URL; omitted (with `redisClusterNodes`) means the embedded in-memory mode (one gateway). */
   redisUrl?: string;
+  /** Seed nodes of a Redis Cluster to run on instead of `redisUrl`. */
+  redisClusterNodes?: readonly string[];
   gateways?: number;
   prefix?: string;
   historyCap?: number;
@@ -81,11 +83,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const nodeId = `gw-${counter}`;
     const nodeLogger = logger.child({ node: nodeId });
     const redisUrl = options.redisUrlFor?.(counter - 1) ?? options.redisUrl;
+    const target = options.redisClusterNodes
+      ? { clusterNodes: options.redisClusterNodes }
+      : redisUrl
+        ? { url: redisUrl }
+        : undefined;
     // Process metrics are left out: they are per process, and each collection keeps an event-loop monitor.
     const metrics = createMetrics(nodeId, { processMetrics: false });
-    const deps = redisUrl
+    const deps = target
       ? await createRedisDeps({
-          url: redisUrl,
+          target,
           prefix,
           logger: nodeLogger,
           historyCap: options.historyCap,

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { type LocalRedisCluster, startLocalRedisCluster } from '../../scripts/local-cluster/redis-cluster';
 import { closeAllClients } from './clients';
 import {
   type ClusterOptions,
@@ -23,7 +24,68 @@ export interface RedisHandle {
 export interface ClusterHandle {
   readonly cluster: TestCluster;
   readonly gateways: TestGateway[];
+  /** The single Redis (backend `redis` only: throws on a Redis Cluster). */
   readonly redis: RedisHandle;
+  /** Which store the gateways run on. */
+  readonly backend: Backend;
+  /** Opens a connection to the store, whichever it is; disconnected after the file's tests. */
+  connectStore(): Redis | Cluster;
+}
+
+/** What the gateways of a test cluster keep their state in. */
+export type Backend = 'redis' | 'redis-cluster';
+/** Both backends, for suites that must hold on each: `describe.each(BACKENDS)('on %s', (backend) => …)`. */
+export const BACKENDS: readonly Backend[] = ['redis', 'redis-cluster'];
+
+/** A local Redis Cluster (3 masters, 3 replicas) for the tests of the enclosing file or describe. */
+export interface RedisClusterHandle {
+  readonly cluster: LocalRedisCluster;
+  readonly seeds: string[];
+  /** Opens an ioredis `Cluster` connection; it is disconnected after the file's tests. */
+  connect(): Cluster;
+}
+
+/**
+ * Starts a Redis Cluster of six `redis-server --cluster-enabled yes` processes before the tests of the
+ * enclosing file (or describe) and stops it after them; cleans up clients and gateways after each test.
+ */
+export function useRedisCluster(options: { appendOnly?: boolean } = {}): RedisClusterHandle {
+  let cluster: LocalRedisCluster | undefined;
+  const connections: Cluster[] = [];
+  beforeAll(async () => {
+    cluster = await startLocalRedisCluster({ appendOnly: options.appendOnly ?? false });
+  }, 60_000);
+  afterAll(async () => {
+    for (const connection of connections.splice(0)) connection.disconnect();
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  afterEach(async () => {
+    closeAllClients();
+    closeHostileClients();
+    await closeAllClusters();
+  });
+  const started = (): LocalRedisCluster => {
+    if (!cluster)
+      throw new Error('useRedisCluster: the cluster is not running; use it inside a test or hook');
+    return cluster;
+  };
+  return {
+    get cluster() {
+      return started();
+    },
+    get seeds() {
+      return started().seeds.split(',');
+    },
+    connect: () => {
+      const connection = new Cluster(
+        started().nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+        { scaleReads: 'master' },
+      );
+      connections.push(connection);
+      return connection;
+    },
+  };
 }
 
 /**
@@ -71,13 +133,21 @@ export function useRedis(options: RedisServerOptions = {}): RedisHandle {
  * Starts a test Redis (see `useRedis`) and, before each test, a fresh cluster on it with `options`; the
  * cluster is closed after the test.
  */
-export function useCluster(options: Omit<ClusterOptions, 'redisUrl'> = {}): ClusterHandle {
-  const redis = useRedis();
+export function useCluster(
+  options: Omit<ClusterOptions, 'redisUrl' | 'redisClusterNodes'> & { backend?: Backend } = {},
+): ClusterHandle {
+  const { backend = 'redis', ...clusterOptions } = options;
+  const redis = backend === 'redis' ? useRedis() : undefined;
+  const redisCluster = backend === 'redis-cluster' ? useRedisCluster() : undefined;
   let current: TestCluster | undefined;
 
   beforeEach(async () => {
     current = undefined;
-    current = await startCluster({ ...options, redisUrl: redis.url });
+    current = await startCluster(
+      redisCluster
+        ? { ...clusterOptions, redisClusterNodes: redisCluster.seeds }
+        : { ...clusterOptions, redisUrl: redis!.url },
+    );
   });
 
   const started = (): TestCluster => {
@@ -91,6 +161,11 @@ export function useCluster(options: Omit<ClusterOptions, 'redisUrl'> = {}): Clus
     get gateways() {
       return started().gateways;
     },
-    redis,
+    get redis() {
+      if (!redis) throw new Error('useCluster: this cluster runs on a Redis Cluster; use connectStore()');
+      return redis;
+    },
+    backend,
+    connectStore: () => (redisCluster ? redisCluster.connect() : redis!.connect()),
   };
 }

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       port: 3000,
       host: '0.0.0.0',
       redisUrl: undefined,
+      redisClusterNodes: undefined,
       redisPrefix: 'chorus:',
       nodeId: expect.any(String),
       logLevel: 'info',
@@ -86,6 +87,21 @@ describe('loadConfig', () => {
       drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
       adminToken: 'a-long-enough-admin-token',
     });
+  });
+
+  it('reads REDIS_CLUSTER_NODES as seed nodes, and refuses it next to REDIS_URL or malformed', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2.internal:7001,' }).redisClusterNodes).toEqual([
+      'r1:7000',
+      'r2.internal:7001',
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000', REDIS_URL: 'redis://r1:6379' })).toThrow(
+      /^invalid REDIS_CLUSTER_NODES: set REDIS_URL .* not both$/,
+    );
+    for (const bad of ['r1', 'r1:7000,redis://r2:7001', ',']) {
+      expect(() => loadConfig({ REDIS_CLUSTER_NODES: bad })).toThrow(
+        /^invalid REDIS_CLUSTER_NODES: must be host:port/,
+      );
+    }
   });
 
   it('accepts PORT=0 (pick a free port), rediss:// URLs and a prefix of every allowed character', () => {

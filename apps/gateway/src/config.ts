@@ -11,6 +11,11 @@ export interface Config {
   host: string;
   /** `REDIS_URL` (default unset): with it, the cluster mode; without, the embedded single-node mode. */
   redisUrl: string | undefined;
+  /**
+   * `REDIS_CLUSTER_NODES` (default unset): `host:port,host:port,…`, seed nodes of a Redis Cluster to run on
+   * instead of one Redis. Set this or `REDIS_URL`, not both.
+   */
+  redisClusterNodes: readonly string[] | undefined;
   /** `REDIS_PREFIX` (default `chorus:`): prefix of every Redis key and channel. */
   redisPrefix: string;
   /** `NODE_ID` (default `<hostname>-<random>`): this gateway's id in logs, `session.node` and presence. */
@@ -52,6 +57,19 @@ const EnvSchema = z.object({
   REDIS_URL: z
     .string()
     .refine((value) => /^rediss?:\/\/[^\s]+$/.test(value), 'must look like redis://host:port')
+    .optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((node) => node.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (nodes) => nodes.length > 0 && nodes.every((node) => /^[A-Za-z0-9_.-]+:\d{1,5}$/.test(node)),
+      'must be host:port,host:port,…',
+    )
     .optional(),
   REDIS_PREFIX: z
     .string()
@@ -120,10 +138,16 @@ export function loadConfig(
     throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'invalid value'} (got ${got})`);
   }
   const e = result.data;
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    throw new ConfigError(
+      'invalid REDIS_CLUSTER_NODES: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
+    );
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES && Object.freeze(e.REDIS_CLUSTER_NODES),
     redisPrefix: e.REDIS_PREFIX,
     nodeId:
       e.NODE_ID ??

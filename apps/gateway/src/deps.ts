@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { ClusterStats } from './admin/cluster-stats';
 import { MemoryClusterStats } from './admin/cluster-stats.memory';
 import { RedisClusterStats } from './admin/cluster-stats.redis';
@@ -10,7 +9,7 @@ import { MemoryMessageStore } from './chat/message-store.memory';
 import { RedisMessageStore } from './chat/message-store.redis';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
-import { connectRedis, watchConnection } from './redis/connect';
+import { connectRedis, type RedisClient, type RedisTarget, watchConnection } from './redis/connect';
 import type { PresenceStore } from './rooms/presence-store';
 import { MemoryPresenceStore } from './rooms/presence-store.memory';
 import { RedisPresenceStore } from './rooms/presence-store.redis';
@@ -49,7 +48,8 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
 }
 
 export interface RedisDepsOptions extends StoreOptions {
-  url: string;
+  /** One Redis by URL, or the seed nodes of a Redis Cluster. */
+  target: RedisTarget;
   /** Prefix of every key and channel; gateways of one chat share it. */
   prefix: string;
   logger: Logger;
@@ -67,18 +67,26 @@ export interface RedisDepsOptions extends StoreOptions {
  * Throws `RedisStartupError` when Redis cannot be reached.
  */
 export async function createRedisDeps(options: RedisDepsOptions): Promise<GatewayDeps> {
-  const { url, logger } = options;
-  const opened: Redis[] = [];
+  const { target, logger } = options;
+  const opened: RedisClient[] = [];
+  const roles = new Map<RedisClient, string>();
   const watchdogs: (() => void)[] = [];
-  const open = async (role: string, offlineQueue: boolean) => {
-    const client = await connectRedis(url, { role, logger, offlineQueue, metrics: options.metrics });
+  const open = async (role: string, offlineQueue: boolean, shardedSubscriber = false) => {
+    const client = await connectRedis(target, {
+      role,
+      logger,
+      offlineQueue,
+      shardedSubscriber,
+      metrics: options.metrics,
+    });
     opened.push(client);
+    roles.set(client, role);
     watchdogs.push(watchConnection(client, { role, logger, ...options.watchdog }));
     return client;
   };
   try {
     const commands = await open('commands', false);
-    const subscriber = await open('subscriber', true);
+    const subscriber = await open('subscriber', true, true);
     const messages = new RedisMessageStore(commands, {
       prefix: options.prefix,
       historyCap: options.historyCap,
@@ -93,7 +101,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       checkReady: async () => {
         for (const client of opened) {
           if (client.status !== 'ready')
-            throw new Error(`redis ${client.options.connectionName} is ${client.status}`);
+            throw new Error(`redis ${roles.get(client)} connection is ${client.status}`);
         }
         await commands.ping();
         if (!bus.healthy()) throw new Error('message feed is not delivering');

@@ -25,10 +25,15 @@ async function main(): Promise<void> {
   const metrics = createMetrics(config.nodeId);
 
   let deps: GatewayDeps;
-  if (config.redisUrl) {
+  const target = config.redisUrl
+    ? { url: config.redisUrl }
+    : config.redisClusterNodes
+      ? { clusterNodes: config.redisClusterNodes }
+      : undefined;
+  if (target) {
     try {
       deps = await createRedisDeps({
-        url: config.redisUrl,
+        target,
         prefix: config.redisPrefix,
         historyCap: config.historyCap,
         logger,
@@ -37,7 +42,7 @@ async function main(): Promise<void> {
     } catch (error) {
       if (error instanceof RedisStartupError) {
         fail(
-          `${error.message}. Start Redis there, fix REDIS_URL, or unset REDIS_URL to run one node in memory.`,
+          `${error.message}. Start Redis there, fix ${'url' in target ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES'}, or unset it to run one node in memory.`,
         );
       }
       throw error;

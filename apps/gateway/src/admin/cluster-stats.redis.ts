@@ -1,5 +1,5 @@
 import type { NodeReport } from '@chorus/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import { byNode, type ClusterStats, REPORT_TTL_MS } from './cluster-stats';
 
@@ -19,9 +19,9 @@ end
 return out
 `;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = RedisClient & {
   chorusStatsList(...args: string[]): Promise<string[]>;
-}
+};
 
 export interface RedisClusterStatsOptions {
   prefix: string;
@@ -35,7 +35,7 @@ export class RedisClusterStats implements ClusterStats {
   readonly #base: string;
   readonly #ttlMs: number;
 
-  constructor(redis: Redis, options: RedisClusterStatsOptions) {
+  constructor(redis: RedisClient, options: RedisClusterStatsOptions) {
     this.#redis = redis as ScriptedRedis;
     this.#base = `${options.prefix}{stats}:`;
     this.#ttlMs = options.ttlMs ?? REPORT_TTL_MS;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ChorusError, type PresenceEvent } from '@chorus/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import { type BusListener, dispatchFrame, encodePresence, type RoomBus, roomChannel } from './room-bus';
 
@@ -20,8 +20,8 @@ export interface RedisRoomBusOptions {
  * channel in the room's hash slot; presence events go out with `SPUBLISH`, messages from the append script.
  */
 export class RedisRoomBus implements RoomBus {
-  readonly #commands: Redis;
-  readonly #subscriber: Redis;
+  readonly #commands: RedisClient;
+  readonly #subscriber: RedisClient;
   readonly #prefix: string;
   readonly #probeChannel: string;
   readonly #probeIntervalMs: number;
@@ -39,7 +39,7 @@ export class RedisRoomBus implements RoomBus {
    * @param commands connection for publishing.
    * @param subscriber a connection this bus may put into subscriber mode; nobody else may use it.
    */
-  constructor(commands: Redis, subscriber: Redis, options: RedisRoomBusOptions) {
+  constructor(commands: RedisClient, subscriber: RedisClient, options: RedisRoomBusOptions) {
     this.#commands = commands;
     this.#subscriber = subscriber;
     this.#prefix = options.prefix;

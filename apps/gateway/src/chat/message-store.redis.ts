@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '@chorus/protocol';
-import type { Redis } from 'ioredis';
 import { roomChannel } from '../bus/room-bus';
+import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import {
   type AppendInput,
@@ -74,10 +74,10 @@ for i, entry in ipairs(entries) do messages[i] = entry[2][2] end
 return {epoch, messages, complete}
 `;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = RedisClient & {
   chorusAppend(...args: (string | number)[]): Promise<[number, string]>;
   chorusRead(...args: (string | number)[]): Promise<[string, string[], number]>;
-}
+};
 
 export interface RedisMessageStoreOptions {
   /** Prefix of every key and channel, e.g. `chorus:`. */
@@ -95,7 +95,7 @@ export class RedisMessageStore implements MessageStore {
   readonly #epochs = new EpochCandidates();
 
   /** @param redis commands connection. */
-  constructor(redis: Redis, options: RedisMessageStoreOptions) {
+  constructor(redis: RedisClient, options: RedisMessageStoreOptions) {
     this.#redis = redis as ScriptedRedis;
     this.#prefix = options.prefix;
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;

@@ -1,5 +1,5 @@
 import type { RoomSummary, User } from '@chorus/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import { type Membership, NODE_TTL_MS, type PresenceStore, type RoomsPage } from './presence-store';
 
@@ -102,13 +102,13 @@ redis.call('ZADD', KEYS[1], now, ARGV[1])
 return now
 `;
 
-interface ScriptedRedis extends Redis {
+type ScriptedRedis = RedisClient & {
   chorusPresenceJoin(...args: string[]): Promise<number>;
   chorusPresenceLeave(...args: string[]): Promise<number>;
   chorusPresenceMembers(...args: (string | number)[]): Promise<string[]>;
   chorusPresenceSweep(...args: (string | number)[]): Promise<number>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
-}
+};
 
 export interface RedisPresenceStoreOptions {
   prefix: string;
@@ -122,7 +122,7 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #base: string;
   readonly #ttl: number;
 
-  constructor(redis: Redis, options: RedisPresenceStoreOptions) {
+  constructor(redis: RedisClient, options: RedisPresenceStoreOptions) {
     this.#redis = redis as ScriptedRedis;
     this.#base = `${options.prefix}{presence}:`;
     this.#ttl = options.nodeTtlMs ?? NODE_TTL_MS;
