@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connectClient, waitForMessages } from '../support/clients';
+import { connectClient, repeatedMessages, waitForMessages } from '../support/clients';
 import { useCluster } from '../support/hooks';
+import { eventually } from '../support/wait';
 
 const cluster = useCluster({ gateways: 3 });
 
@@ -11,19 +12,31 @@ describe('broadcast across gateways', () => {
     expect(clients.map((cl) => cl.session.node)).toEqual(['gw-1', 'gw-2', 'gw-3']);
   });
 
-  it('delivers a message sent on gateway A to members on gateways B and C, the sender included', async () => {
+  it('delivers every message of a burst sent on gateway A to members on gateways B and C, the sender included, each once', async () => {
     const [a, b, c] = cluster.gateways;
     const alice = await connectClient(a!.url, { name: 'alice' });
     const bob = await connectClient(b!.url, { name: 'bob' });
     const carol = await connectClient(c!.url, { name: 'carol', transports: ['polling'] });
-    for (const client of [alice, bob, carol]) await client.ok('room:join', { room: 'lobby' });
+    const members = [alice, bob, carol];
+    for (const client of members) await client.ok('room:join', { room: 'lobby' });
 
-    const { message } = await alice.ok('message:send', { room: 'lobby', text: 'hello from A' });
-    expect(message).toMatchObject({ room: 'lobby', seq: 1, text: 'hello from A', user: alice.session.user });
+    const burst = 20;
+    const acks = await Promise.all(
+      Array.from({ length: burst }, (_, i) =>
+        alice.ok('message:send', { room: 'lobby', text: `hello ${i}` }),
+      ),
+    );
+    const sent = acks.map((ack) => ack.message).sort((x, y) => x.seq - y.seq);
+    expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: burst }, (_, i) => i + 1));
+    expect(sent[0]).toMatchObject({ room: 'lobby', seq: 1, user: alice.session.user });
+    // A fence sent after the burst: once a member has it, any repeat of the burst sent before it is in too.
+    const { message: fence } = await bob.ok('message:send', { room: 'lobby', text: 'fence' });
 
-    for (const client of [alice, bob, carol]) {
-      const [received] = await waitForMessages(client, 'lobby', 1);
-      expect(received).toEqual(message);
+    for (const client of members) {
+      await eventually(() => expect(client.inRoom('lobby').map((m) => m.seq)).toContain(fence.seq));
+      const name = client.session.user.name;
+      expect(client.inRoom('lobby'), `${name} got each message once, in seq order`).toEqual([...sent, fence]);
+      expect(repeatedMessages(client), `${name}'s socket got these more than once`).toEqual([]);
     }
   });
 
@@ -80,11 +93,17 @@ describe('broadcast across gateways', () => {
     const seqs = acks.map((a) => a.message.seq).sort((x, y) => x - y);
     expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
 
-    const reference = new Map(acks.map((a) => [a.message.seq, a.message]));
+    // A fence after the race: once a member has it, any repeat sent before it has arrived too.
+    const { message: fence } = await senders[0]!.ok('message:send', { room: 'race', text: 'fence' });
+    const reference = new Map([...acks.map((a) => [a.message.seq, a.message] as const), [fence.seq, fence]]);
     for (const client of [...senders, ...listeners]) {
-      const received = await waitForMessages(client, 'race', total, 10_000);
-      expect(received.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      await eventually(() => expect(client.inRoom('race').map((m) => m.seq)).toContain(fence.seq), {
+        timeoutMs: 10_000,
+      });
+      const received = client.inRoom('race');
+      expect(received.map((m) => m.seq)).toEqual(Array.from({ length: total + 1 }, (_, i) => i + 1));
       for (const m of received) expect(m).toEqual(reference.get(m.seq));
+      expect(repeatedMessages(client), `${client.session.user.name}'s socket`).toEqual([]);
     }
     // Each sender's own messages keep the order it sent them in.
     for (let s = 0; s < senders.length; s++) {

@@ -26,7 +26,8 @@ export function roomNames(count: number, tag = ''): string[] {
 /**
  * Asserts the delivery guarantee on a checked history: nothing acknowledged lost by a member present
  * throughout, nothing seen twice after dedupe, nothing never sent, one content per seq, seq order per client,
- * nothing stored twice, no holes in what a member saw.
+ * nothing stored twice, no holes in what a member saw; and on the wire, before any dedupe, nothing twice on
+ * one connection, live seqs ascending per connection, and every `recovered` resume exact.
  */
 export function expectGuarantee(report: Report): void {
   const { totals } = report;
@@ -39,6 +40,9 @@ export function expectGuarantee(report: Report): void {
     storedTwice: totals.storedTwice,
     gaps: totals.gaps,
     stale: totals.stale,
+    rawDuplicates: totals.rawDuplicates,
+    rawOutOfOrder: totals.rawOutOfOrder,
+    rawBadResumes: totals.rawBadResumes,
   };
   expect(found, `delivery anomalies, e.g. ${JSON.stringify(report.examples)}`).toEqual({
     lost: 0,
@@ -49,8 +53,13 @@ export function expectGuarantee(report: Report): void {
     storedTwice: 0,
     gaps: 0,
     stale: 0,
+    rawDuplicates: 0,
+    rawOutOfOrder: 0,
+    rawBadResumes: 0,
   });
   expect(totals.acked, 'the run acknowledged some sends').toBeGreaterThan(0);
+  // The raw checks above judged something: the participants recorded what arrived on their connections.
+  expect(totals.rawDeliveries, 'raw arrivals recorded').toBeGreaterThan(0);
 }
 
 /**

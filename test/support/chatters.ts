@@ -1,5 +1,8 @@
 import { type ChorusClient, createChorusClient } from '@chorus/client';
 import type { ChatMessage } from '@chorus/protocol';
+import { DeliveryHistory } from './delivery-history';
+import { recordRaw } from './participants';
+import { checkRaw } from './raw-checker';
 
 /** An SDK client under test that records what its application sees, and when it had to reconnect. */
 export interface Chatter {
@@ -27,13 +30,15 @@ export interface Chatter {
 /**
  * Acked sends of every chatter, and the check of the delivery guarantee for members that joined before the
  * first send and stayed: each receives every acked message of its rooms exactly once, and no send is stored
- * twice.
+ * twice; and, before the SDK's dedupe, no connection receives a message twice or out of order.
  */
 export class ChatLedger {
   readonly acked = new Map<string, ChatMessage>();
   readonly failed: string[] = [];
   private readonly chatters: Chatter[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Only its raw arrivals are used: what reached each chatter's connections before the SDK's dedupe. */
+  private readonly wire = new DeliveryHistory();
 
   /**
    * A chatter on `urls`. Polling chatters rely on the SDK keeping cookies by default, which balancer
@@ -52,6 +57,7 @@ export class ChatLedger {
     const rooms: string[] = [];
     let count = 0;
     client.on('message', (m) => received.push(m));
+    client.on('raw', (arrival) => recordRaw(this.wire, name, arrival));
     client.on('state', (state) => {
       if (state === 'reconnecting') drops.push(Date.now());
     });
@@ -96,6 +102,18 @@ export class ChatLedger {
   /** Problems with the guarantee right now; empty when every member has every acked message once. */
   problems(): string[] {
     const problems: string[] = [...this.failed.map((f) => `send failed ${f}`)];
+    const raw = checkRaw(this.wire.raw);
+    for (const [kind, found] of Object.entries({
+      'raw duplicate': raw.rawDuplicates,
+      'raw out of order': raw.rawOutOfOrder,
+      'bad resume': raw.rawBadResumes,
+    })) {
+      for (const a of found) {
+        problems.push(
+          `${kind}: ${a.client} on ${a.connection} got ${a.room} ${a.epoch}:${a.seq} (${a.detail})`,
+        );
+      }
+    }
     const stored = new Map<string, string>();
     for (const [id, m] of this.acked) {
       const key = `${m.room}#${m.seq}`;

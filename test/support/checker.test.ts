@@ -244,6 +244,186 @@ describe('delivery checker', () => {
     expect(report.examples.stale).toEqual([expect.objectContaining({ client: 'bob', epoch: 'e1', seq: 8 })]);
   });
 
+  describe('on the wire, before any dedupe', () => {
+    /** Bob's one connection `c1` joins `r` empty; then the live events `seqs` arrive on it. */
+    function liveOnOneConnection(seqs: [number, string][]) {
+      const h = threeAcked();
+      h.rawJoin('bob', 'c1', { room: 'r', epoch: E, history: [] });
+      for (const [seq, text] of seqs) h.rawMessage('bob', 'c1', msg(seq, text));
+      return h;
+    }
+
+    it('counts a seq that arrived twice on one connection as a raw duplicate, though the application saw it once', () => {
+      const h = liveOnOneConnection([
+        [1, 'a'],
+        [2, 'b'],
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+      // The client deduped: its application saw each seq once, so every other check passes.
+      for (const client of ['alice', 'bob'])
+        deliverAll(h, client, [
+          [1, 'a'],
+          [2, 'b'],
+          [3, 'c'],
+        ]);
+
+      const report = h.check();
+
+      expect(report.totals).toMatchObject({ rawDuplicates: 1, rawOutOfOrder: 0, rawDeliveries: 4 });
+      expect(report.examples.rawDuplicates).toEqual([
+        expect.objectContaining({ client: 'bob', connection: 'c1', epoch: E, seq: 2, text: 'b' }),
+      ]);
+      expect(report.totals).toMatchObject({ duplicated: 0, outOfOrder: 0, lost: 0, gaps: 0 });
+    });
+
+    it('counts a live seq below one its connection already had as raw out of order', () => {
+      const h = liveOnOneConnection([
+        [1, 'a'],
+        [3, 'c'],
+        [2, 'b'],
+      ]);
+      deliverAll(h, 'bob', [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+
+      const report = h.check();
+
+      expect(report.totals).toMatchObject({ rawOutOfOrder: 1, rawDuplicates: 0, outOfOrder: 0 });
+      expect(report.examples.rawOutOfOrder).toEqual([
+        expect.objectContaining({ client: 'bob', connection: 'c1', seq: 2, detail: 'live after seq 3' }),
+      ]);
+    });
+
+    it('finds nothing wrong when each connection gets each seq once, in order', () => {
+      const h = liveOnOneConnection([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ]);
+      // Another client's connection gets the same seqs: duplicates are per connection.
+      h.rawJoin('alice', 'c9', { room: 'r', epoch: E, history: [] });
+      for (const [seq, text] of [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ] as const)
+        h.rawMessage('alice', 'c9', msg(seq, text));
+
+      expect(h.check().totals).toMatchObject({ rawDuplicates: 0, rawOutOfOrder: 0, rawBadResumes: 0 });
+    });
+
+    it('does not count a resume on a new connection replaying history as a duplicate', () => {
+      const h = liveOnOneConnection([[1, 'a']]);
+      // The connection drops; the new one resumes from seq 1 and the ack replays 2 and 3.
+      h.rawJoin(
+        'bob',
+        'c2',
+        { room: 'r', epoch: E, history: [msg(2, 'b'), msg(3, 'c')], recovered: true },
+        {
+          epoch: E,
+          seq: 1,
+        },
+      );
+
+      expect(h.check().totals).toMatchObject({ rawDuplicates: 0, rawOutOfOrder: 0, rawBadResumes: 0 });
+    });
+
+    it('counts a join ack repeating what its connection already got live as a raw duplicate', () => {
+      const h = threeAcked();
+      h.rawMessage('bob', 'c1', msg(2, 'b'));
+      h.rawJoin('bob', 'c1', { room: 'r', epoch: E, history: [msg(1, 'a'), msg(2, 'b')] });
+      h.rawMessage('bob', 'c1', msg(3, 'c'));
+
+      const report = h.check();
+
+      expect(report.totals.rawDuplicates).toBe(1);
+      expect(report.examples.rawDuplicates?.[0]).toMatchObject({ seq: 2, connection: 'c1' });
+    });
+
+    it('lets a rejoin on the same connection repeat what it had, but not a live event after it', () => {
+      const h = liveOnOneConnection([
+        [1, 'a'],
+        [2, 'b'],
+      ]);
+      // The client asked again on the same connection (as the SDK does after a gap it could not fill).
+      h.rawJoin(
+        'bob',
+        'c1',
+        { room: 'r', epoch: E, history: [msg(1, 'a'), msg(2, 'b')], recovered: false },
+        {
+          epoch: E,
+          seq: 1,
+        },
+      );
+      expect(h.check().totals).toMatchObject({ rawDuplicates: 0, rawOutOfOrder: 0 });
+
+      h.rawMessage('bob', 'c1', msg(2, 'b'));
+      expect(h.check().totals).toMatchObject({ rawDuplicates: 1, rawOutOfOrder: 0 });
+    });
+
+    it('counts a recovered resume that does not continue exactly from since as a bad resume', () => {
+      const h = threeAcked();
+      // Replays seq 1, which the client said it had.
+      h.rawJoin(
+        'bob',
+        'c1',
+        { room: 'r', epoch: E, history: [msg(1, 'a'), msg(2, 'b')], recovered: true },
+        {
+          epoch: E,
+          seq: 1,
+        },
+      );
+      // Skips seq 2.
+      h.rawJoin(
+        'alice',
+        'c2',
+        { room: 'r', epoch: E, history: [msg(3, 'c')], recovered: true },
+        {
+          epoch: E,
+          seq: 1,
+        },
+      );
+      // Crosses into another epoch instead of answering recovered: false.
+      h.rawJoin(
+        'carol',
+        'c3',
+        { room: 'r', epoch: 'e2', history: [], recovered: true },
+        { epoch: E, seq: 3 },
+      );
+      // A reload may hold anything: not a resume.
+      h.rawJoin(
+        'dave',
+        'c4',
+        { room: 'r', epoch: E, history: [msg(1, 'a')], recovered: false },
+        {
+          epoch: E,
+          seq: 3,
+        },
+      );
+
+      const report = h.check();
+
+      expect(report.totals.rawBadResumes).toBe(3);
+      expect(report.rooms[0]?.rawBadResumes.map((a) => a.client)).toEqual(['bob', 'alice', 'carol']);
+      expect(report.totals).toMatchObject({ rawDuplicates: 0, rawOutOfOrder: 0 });
+    });
+
+    it('prints the raw counts in the summary', () => {
+      const h = liveOnOneConnection([
+        [1, 'a'],
+        [1, 'a'],
+      ]);
+      const text = formatReport('raw', h.check());
+
+      expect(text).toMatch(/raw +rawDup +rawOoo +badResume/);
+      expect(text.split('\n')[2]).toMatch(/ 2 +1 +0 +0 /);
+      expect(text).toContain('rawDuplicates: [');
+    });
+  });
+
   it('reports reconnect percentiles and prints one table row per scenario', () => {
     const h = threeAcked();
     for (const ms of [100, 300, 200, 5_000]) h.reconnected(ms);

@@ -10,14 +10,28 @@
  *
  * Texts must be unique per logical send (the checker identifies a send by its text), so a delivery can be
  * traced back to the attempt that produced it.
+ *
+ * What the application saw has passed the client's dedupe, which hides a gateway that sends twice; so the
+ * raw arrivals of every connection are checked too (`raw-checker.ts`): no (room, epoch, seq) twice on one
+ * connection, live seqs ascending per connection, resumes that continue exactly from `since`.
  */
 
-import type { Delivery, DeliveryHistory, Membership, ResetRecord, SendRecord } from './delivery-history';
+import type {
+  Delivery,
+  DeliveryHistory,
+  Membership,
+  RawRecord,
+  ResetRecord,
+  SendRecord,
+} from './delivery-history';
+import { checkRaw } from './raw-checker';
 
 /** A finding, with enough detail to find it in the logs. */
 export interface Anomaly {
   room: string;
   client?: string;
+  /** The socket id, for findings about one connection's raw arrivals. */
+  connection?: string;
   epoch?: string;
   seq?: number;
   text?: string;
@@ -43,6 +57,14 @@ export interface RoomReport {
   gaps: Anomaly[];
   /** Messages a client's application saw after a reload that are not of the reloaded epoch. */
   stale: Anomaly[];
+  /** A (room, epoch, seq) that arrived twice on one connection, before any dedupe (see `raw-checker.ts`). */
+  rawDuplicates: Anomaly[];
+  /** A live seq that did not ascend on its connection, before any reordering. */
+  rawOutOfOrder: Anomaly[];
+  /** A join answered `recovered: true` whose history does not continue exactly from its `since`. */
+  rawBadResumes: Anomaly[];
+  /** Messages that arrived raw on all connections: live events plus join-ack history entries. */
+  rawDeliveries: number;
   resets: number;
 }
 
@@ -56,7 +78,17 @@ export interface Report {
 
 type Findings = Pick<
   RoomReport,
-  'lost' | 'duplicated' | 'unexpected' | 'disagreements' | 'outOfOrder' | 'storedTwice' | 'gaps' | 'stale'
+  | 'lost'
+  | 'duplicated'
+  | 'unexpected'
+  | 'disagreements'
+  | 'outOfOrder'
+  | 'storedTwice'
+  | 'gaps'
+  | 'stale'
+  | 'rawDuplicates'
+  | 'rawOutOfOrder'
+  | 'rawBadResumes'
 >;
 
 const FINDINGS: (keyof Findings)[] = [
@@ -68,6 +100,9 @@ const FINDINGS: (keyof Findings)[] = [
   'storedTwice',
   'gaps',
   'stale',
+  'rawDuplicates',
+  'rawOutOfOrder',
+  'rawBadResumes',
 ];
 
 export interface CheckOptions {
@@ -78,7 +113,10 @@ export interface CheckOptions {
   forgiveBeforeReset?: boolean;
 }
 
-type HistoryData = Pick<DeliveryHistory, 'sends' | 'deliveries' | 'memberships' | 'resets' | 'reconnects'>;
+type HistoryData = Pick<
+  DeliveryHistory,
+  'sends' | 'deliveries' | 'memberships' | 'resets' | 'reconnects' | 'raw'
+>;
 
 /** Checks a recorded history against the delivery guarantee; see the file comment. */
 export function checkHistory(history: HistoryData, options: CheckOptions = {}): Report {
@@ -87,6 +125,7 @@ export function checkHistory(history: HistoryData, options: CheckOptions = {}): 
   for (const s of history.sends) roomNames.add(s.room);
   for (const d of history.deliveries) roomNames.add(d.room);
   for (const m of history.memberships) roomNames.add(m.room);
+  for (const r of history.raw) roomNames.add(r.room);
 
   const rooms = [...roomNames].sort().map((room) =>
     checkRoom(
@@ -95,6 +134,7 @@ export function checkHistory(history: HistoryData, options: CheckOptions = {}): 
       history.deliveries.filter((d) => d.room === room),
       history.memberships.filter((m) => m.room === room),
       history.resets.filter((r) => r.room === room),
+      history.raw.filter((r) => r.room === room),
       forgive,
     ),
   );
@@ -107,6 +147,7 @@ export function checkHistory(history: HistoryData, options: CheckOptions = {}): 
     timedOut: sum((r) => r.timedOut),
     pending: sum((r) => r.pending),
     deliveries: sum((r) => r.deliveries),
+    rawDeliveries: sum((r) => r.rawDeliveries),
     resets: sum((r) => r.resets),
   } as Report['totals'];
   const examples: Report['examples'] = {};
@@ -135,9 +176,11 @@ function checkRoom(
   deliveries: Delivery[],
   memberships: Membership[],
   resets: ResetRecord[],
+  raw: RawRecord[],
   forgive: boolean,
 ): RoomReport {
   const report: RoomReport = {
+    ...checkRaw(raw),
     room,
     sends: sends.length,
     acked: 0,
@@ -328,6 +371,10 @@ export function formatReport(scenario: string, report: Report, extra: Record<str
     ['stored2x', t.storedTwice],
     ['gaps', t.gaps],
     ['stale', t.stale],
+    ['raw', t.rawDeliveries],
+    ['rawDup', t.rawDuplicates],
+    ['rawOoo', t.rawOutOfOrder],
+    ['badResume', t.rawBadResumes],
     ['resets', t.resets],
     ['reconnects', report.reconnects.count],
     ['p50', ms(report.reconnects.p50)],

@@ -134,6 +134,19 @@ export function closeAllClients(): void {
   for (const c of openPlain.splice(0)) c.ws.terminate();
 }
 
+/**
+ * Every (room, epoch, seq) that reached `client`'s socket more than once, as `room epoch:seq ×n`. A test
+ * client has one connection and no dedupe, so this is what its gateway sent twice.
+ */
+export function repeatedMessages(client: TestClient): string[] {
+  const times = new Map<string, number>();
+  for (const m of client.messages) {
+    const key = `${m.room} ${m.epoch}:${m.seq}`;
+    times.set(key, (times.get(key) ?? 0) + 1);
+  }
+  return [...times].filter(([, n]) => n > 1).map(([key, n]) => `${key} ×${n}`);
+}
+
 /** Waits until `client` has `count` messages in `room`. */
 export function waitForMessages(client: TestClient, room: string, count: number, timeoutMs = 5_000) {
   return eventually(

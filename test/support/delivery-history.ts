@@ -1,6 +1,7 @@
 /**
  * The record of a chaos run that `checkHistory` judges: every logical send and how it ended, every message a
- * client's application handler saw, memberships, reloads and reconnect times. Texts must be unique per send.
+ * client's application handler saw, what arrived raw on each connection before any dedupe, memberships,
+ * reloads and reconnect times. Texts must be unique per send.
  */
 
 import { type CheckOptions, checkHistory, type Report } from './checker';
@@ -32,6 +33,43 @@ export interface Delivery {
   at: number;
   /** Position in the run's record, to order events that share a millisecond. */
   order: number;
+}
+
+/**
+ * Room messages as they arrived on one connection, before any client-side dedupe: one live `message` event,
+ * or the history of a `room:join` ack. `connection` is the socket's id (a new one after every reconnect).
+ */
+export type RawRecord =
+  | {
+      kind: 'live';
+      client: string;
+      connection: string;
+      room: string;
+      epoch: string;
+      seq: number;
+      text: string;
+      order: number;
+    }
+  | {
+      kind: 'join';
+      client: string;
+      connection: string;
+      room: string;
+      /** The room's epoch the ack answered with. */
+      epoch: string;
+      /** The position the join resumed from; undefined on a first join. */
+      since: StoredPosition | undefined;
+      recovered: boolean | undefined;
+      history: { epoch: string; seq: number; text: string }[];
+      order: number;
+    };
+
+/** What a `room:join` ack must look like to be recorded raw; `RoomJoinResult` fits. */
+export interface JoinAnswer {
+  room: string;
+  epoch: string;
+  history: DeliveredMessage[];
+  recovered?: boolean | undefined;
 }
 
 /** A client was a member of `room` from `from` (its join acked) until `to` (undefined: the end of the run). */
@@ -82,6 +120,8 @@ export class DeliveryHistory {
   readonly deliveries: Delivery[] = [];
   readonly memberships: Membership[] = [];
   readonly resets: ResetRecord[] = [];
+  /** Everything that arrived on each connection, before dedupe. */
+  readonly raw: RawRecord[] = [];
   /** Reconnect-to-caught-up times in ms, one per reconnect. */
   readonly reconnects: number[] = [];
   readonly #now: () => number;
@@ -126,6 +166,35 @@ export class DeliveryHistory {
       text: message.text,
       clientMsgId: message.clientMsgId,
       at,
+      order: ++this.#order,
+    });
+  }
+
+  /** A live `message` event arrived on `connection`, before any dedupe: call it from the socket's listener. */
+  rawMessage(client: string, connection: string, message: DeliveredMessage): void {
+    this.raw.push({
+      kind: 'live',
+      client,
+      connection,
+      room: message.room,
+      epoch: message.epoch,
+      seq: message.seq,
+      text: message.text,
+      order: ++this.#order,
+    });
+  }
+
+  /** A `room:join` on `connection` (resuming from `since`, if given) was answered `ok` with `answer`. */
+  rawJoin(client: string, connection: string, answer: JoinAnswer, since?: StoredPosition): void {
+    this.raw.push({
+      kind: 'join',
+      client,
+      connection,
+      room: answer.room,
+      epoch: answer.epoch,
+      since: since ? { epoch: since.epoch, seq: since.seq } : undefined,
+      recovered: answer.recovered,
+      history: answer.history.map((m) => ({ epoch: m.epoch, seq: m.seq, text: m.text })),
       order: ++this.#order,
     });
   }

@@ -1,10 +1,16 @@
-import { type ChorusClient, type ChorusClientOptions, createChorusClient } from '@chorus/client';
+import {
+  type ChorusClient,
+  type ChorusClientOptions,
+  createChorusClient,
+  type RawArrival,
+} from '@chorus/client';
 import type { DeliveryHistory } from './delivery-history';
 import { eventually, sleep } from './wait';
 
 /**
  * A chat member under test that records into a `DeliveryHistory` everything its application would see: its
- * sends and how they ended, each message its handler got, reloads and reconnect times.
+ * sends and how they ended, each message its handler got, reloads and reconnect times; and, before its own
+ * dedupe, every message that arrived on each of its connections (live events and join acks).
  */
 export interface Participant {
   readonly name: string;
@@ -44,6 +50,7 @@ export function sdkParticipant(
 ): SdkParticipant {
   const client = createChorusClient({ transports: ['websocket'], ackTimeoutMs: 2_000, ...options, name });
   client.on('message', (m) => history.deliver(name, m));
+  client.on('raw', (arrival) => recordRaw(history, name, arrival));
   client.on('reset', (e) => history.reset(name, e.room, e.epoch, e.history));
   client.on('resumed', (e) => history.reconnected(e.ms));
   const rooms: string[] = [];
@@ -87,6 +94,12 @@ export function sdkParticipant(
   };
   const untrack = trackParticipant(participant);
   return participant;
+}
+
+/** Records an SDK client's raw arrival (its `raw` event, before dedupe) into `history`. */
+export function recordRaw(history: DeliveryHistory, name: string, arrival: RawArrival): void {
+  if (arrival.kind === 'message') history.rawMessage(name, arrival.connection, arrival.message);
+  else history.rawJoin(name, arrival.connection, arrival.result, arrival.since);
 }
 
 /**

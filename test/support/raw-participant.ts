@@ -42,7 +42,8 @@ export interface RawParticipant extends Participant {
 /**
  * A participant on raw socket.io-client, as a third-party client would write it: it dedupes on (room, seq),
  * and after losing its connection opens a new socket to the next URL and rejoins its rooms with `since`. It
- * fills no gaps and orders nothing: what its handler sees is what the server delivered.
+ * fills no gaps and orders nothing: what its handler sees is what the server delivered. Every live message and
+ * join ack is also recorded raw, before that dedupe, under the socket's id.
  */
 export function rawParticipant(
   history: DeliveryHistory,
@@ -84,9 +85,12 @@ export function rawParticipant(
 
   const rejoin = async (s: RawSocket, roomName: string, room: RawRoom) => {
     const since = room.epoch !== undefined ? { epoch: room.epoch, seq: room.last } : undefined;
+    // Taken now: a socket that disconnects while the join is in flight forgets its id.
+    const connection = s.id ?? '';
     const response = await ask(s, 'room:join', since ? { room: roomName, since } : { room: roomName });
     if (!response.ok) throw new Error(`${response.error.code} on room:join`);
     const result = response as unknown as RoomJoinResult;
+    history.rawJoin(name, connection, result, since);
     if (since && result.recovered) {
       for (const m of result.history) deliver(m);
     } else {
@@ -112,6 +116,7 @@ export function rawParticipant(
     current = s;
     s.on('message', (m) => {
       if (s !== current) return;
+      history.rawMessage(name, s.id ?? '', m);
       const room = rooms.get(m.room);
       if (room && !room.ready) room.early.push(m);
       else deliver(m);

@@ -90,7 +90,9 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     socket = s;
     s.on('session', (info) => void onSession(s, info));
     s.on('message', (message) => {
-      if (s === socket) onMessage(message);
+      if (s !== socket) return;
+      events.emit('raw', { kind: 'message', connection: s.id ?? '', message });
+      onMessage(message);
     });
     s.on('presence', (event) => {
       if (s === socket) events.emit('presence', event);
@@ -164,6 +166,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     }
     if (s !== socket || rooms.get(room) !== tracked)
       throw new ChorusError('UNAVAILABLE', 'connection changed');
+    if (response.ok) events.emit('raw', { kind: 'join', connection: s.id ?? '', since, result: response });
     if (!response.ok) {
       const error = new ChorusError(response.error.code, response.error.message);
       if (isFinal(error)) {

@@ -1,4 +1,11 @@
 export { createChorusClient } from './client';
 export { newClientMsgId } from './outbox';
 export { RoomSequence } from './room-sequence';
-export type { ChorusClient, ChorusClientOptions, ClientEvents, ConnectionState, SendOptions } from './types';
+export type {
+  ChorusClient,
+  ChorusClientOptions,
+  ClientEvents,
+  ConnectionState,
+  RawArrival,
+  SendOptions,
+} from './types';

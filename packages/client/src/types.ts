@@ -1,6 +1,7 @@
 import type {
   ChatMessage,
   ErrorCode,
+  Position,
   PresenceEvent,
   RoomJoinResult,
   RoomSummary,
@@ -30,6 +31,16 @@ export interface ChorusClientOptions {
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
 }
 
+/**
+ * Room messages as they arrived on the wire, before the client's dedupe, ordering and gap filling: a live
+ * `message` event, or the history carried by a `room:join` ack (`since` is the position the join resumed
+ * from, absent on a first join). `connection` is the Socket.IO id of the connection they arrived on (the
+ * gateway logs it as `socket`); every reconnect gets a new one. Gap reads (`history:get`) are not included.
+ */
+export type RawArrival =
+  | { kind: 'message'; connection: string; message: ChatMessage }
+  | { kind: 'join'; connection: string; since: Position | undefined; result: RoomJoinResult };
+
 export interface ClientEvents {
   [event: string]: (...args: never[]) => void;
   /** A room message, once per (room, seq), in seq order, gaps filled. */
@@ -48,6 +59,16 @@ export interface ClientEvents {
   session: (session: SessionInfo) => void;
   /** After a reconnect every room is rejoined and caught up; `ms` counts from the disconnect. */
   resumed: (event: { ms: number; node: string }) => void;
+  /**
+   * Diagnostics: every arrival of room messages on the current connection, before dedupe (see
+   * {@link RawArrival}). Applications want `message`; this is for tracing what a gateway really sent.
+   *
+   * @example
+   * client.on('raw', (a) => {
+   *   if (a.kind === 'message') console.debug(a.connection, a.message.room, a.message.seq);
+   * });
+   */
+  raw: (arrival: RawArrival) => void;
 }
 
 export interface SendOptions {

@@ -4,7 +4,6 @@ import {
   type AppendInput,
   type AppendResult,
   DEFAULT_HISTORY_CAP,
-  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
   type HistoryPage,
   type MessageStore,
   messageId,
@@ -15,13 +14,13 @@ interface RoomLog {
   seq: number;
   /** Kept in seq order; trimmed from the front past the cap. */
   messages: ChatMessage[];
-  idempotency: Map<string, { message: ChatMessage; expiresAt: number }>;
+  /** `clientMsgId` → its message, for the room's last `historyCap` messages, in seq order. */
+  idempotency: Map<string, ChatMessage>;
 }
 
 export interface MemoryMessageStoreOptions {
   historyCap?: number;
-  idempotencyTtlSeconds?: number;
-  now?: () => number;
+
   /** Where each new message goes once stored: the memory bus (`MemoryRoomBus.publishMessage`). */
   publish?: (message: ChatMessage) => void;
 }
@@ -31,13 +30,9 @@ export class MemoryMessageStore implements MessageStore {
   readonly #rooms = new Map<string, RoomLog>();
   readonly #publish: (message: ChatMessage) => void;
   readonly #cap: number;
-  readonly #ttlMs: number;
-  readonly #now: () => number;
 
   constructor(options: MemoryMessageStoreOptions = {}) {
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
-    this.#ttlMs = (options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS) * 1000;
-    this.#now = options.now ?? Date.now;
     this.#publish = options.publish ?? (() => {});
   }
 
@@ -45,7 +40,7 @@ export class MemoryMessageStore implements MessageStore {
     const log = this.#log(input.room);
     if (input.clientMsgId !== undefined) {
       const seen = log.idempotency.get(input.clientMsgId);
-      if (seen && seen.expiresAt > this.#now()) return { message: seen.message, duplicate: true };
+      if (seen) return { message: seen, duplicate: true };
     }
     log.seq += 1;
     const message: ChatMessage = {
@@ -61,8 +56,8 @@ export class MemoryMessageStore implements MessageStore {
     log.messages.push(message);
     if (log.messages.length > this.#cap) log.messages.splice(0, log.messages.length - this.#cap);
     if (input.clientMsgId !== undefined) {
-      log.idempotency.set(input.clientMsgId, { message, expiresAt: this.#now() + this.#ttlMs });
-      this.#expireIdempotency(log);
+      log.idempotency.set(input.clientMsgId, message);
+      this.#forgetIdempotency(log);
     }
     this.#publish(message);
     return { message, duplicate: false };
@@ -95,11 +90,10 @@ export class MemoryMessageStore implements MessageStore {
     return log;
   }
 
-  #expireIdempotency(log: RoomLog): void {
-    // Map iterates in insertion order, and every entry has the same TTL: stop at the first live one.
-    const now = this.#now();
-    for (const [key, entry] of log.idempotency) {
-      if (entry.expiresAt > now) break;
+  #forgetIdempotency(log: RoomLog): void {
+    // Map iterates in insertion order, which is seq order: stop at the first key still in the window.
+    for (const [key, message] of log.idempotency) {
+      if (message.seq > log.seq - this.#cap) break;
       log.idempotency.delete(key);
     }
   }

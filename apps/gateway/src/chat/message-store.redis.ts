@@ -7,7 +7,7 @@ import {
   type AppendInput,
   type AppendResult,
   DEFAULT_HISTORY_CAP,
-  DEFAULT_IDEMPOTENCY_TTL_SECONDS,
+  DEFAULT_ROOM_TTL_SECONDS,
   type HistoryPage,
   type MessageStore,
 } from './message-store';
@@ -30,18 +30,30 @@ if newEpoch then epoch = ARGV[1] end
 // stored, so a failed append consumes no seq and leaves no hole. The message JSON is built by the gateway
 // up to its last field (ARGV[2], an object without the closing brace); the script only concatenates the
 // server-assigned fields, so nothing is decoded or re-encoded here.
+//
+// Idempotency: KEYS[4] is a sorted set of the room's recent clientMsgIds scored by their seq, trimmed to the
+// last ARGV[3] (the history cap) seqs, so a repeat is found with one lookup and its original read back from
+// the stream, and the set never outgrows the history.
+// Expiry: every key of the room gets ARGV[4] seconds of TTL on its first message and again every 64 messages,
+// so a room nobody writes to any more disappears by itself.
 const APPEND_LUA = `${EPOCH_LUA}
-if ARGV[6] == '1' then
-  local seen = redis.call('GET', KEYS[4])
-  if seen then return {0, seen} end
+local id = ARGV[6]
+if id ~= '' then
+  local seen = redis.call('ZSCORE', KEYS[4], id)
+  if seen then
+    local entry = redis.call('XRANGE', KEYS[3], seen .. '-0', seen .. '-0')
+    if entry[1] then return {0, entry[1][2][2]} end
+  end
 end
 local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 local json = ARGV[2] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. ',"id":"' .. epoch .. ':' .. seq .. '"}'
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
-redis.call('SET', KEYS[2], seq)
+redis.call('INCR', KEYS[2])
 if newEpoch then redis.call('SET', KEYS[1], epoch) end
-if ARGV[6] == '1' then
-  redis.call('SET', KEYS[4], json, 'EX', ARGV[4])
+if id ~= '' then redis.call('ZADD', KEYS[4], seq, id) end
+if seq > tonumber(ARGV[3]) then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - tonumber(ARGV[3])) end
+if seq % 64 == 1 then
+  for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 end
 redis.call('SPUBLISH', ARGV[5], json)
 return {1, json}
@@ -51,7 +63,7 @@ return {1, json}
 // nothing after ARGV[3] was trimmed yet. ARGV[2] is the direction: `latest`, `before` or `after`.
 // Returns {epoch, {message JSON, ...} in stream order, complete (1/0)}.
 const READ_LUA = `${EPOCH_LUA}
-if newEpoch then redis.call('SET', KEYS[1], epoch) end
+if newEpoch then redis.call('SET', KEYS[1], epoch, 'EX', ARGV[5]) end
 local entries
 local complete = 1
 if ARGV[2] == 'latest' then
@@ -83,7 +95,8 @@ export interface RedisMessageStoreOptions {
   /** Prefix of every key and channel, e.g. `chorus:`. */
   prefix: string;
   historyCap?: number;
-  idempotencyTtlSeconds?: number;
+  /** Seconds a room lives after its last message (refreshed every 64 messages). */
+  roomTtlSeconds?: number;
 }
 
 /** The cluster message store: one capped Redis Stream per room, appended by a script, fanned out by SPUBLISH. */
@@ -99,7 +112,7 @@ export class RedisMessageStore implements MessageStore {
     this.#redis = redis as ScriptedRedis;
     this.#prefix = options.prefix;
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
-    this.#ttl = options.idempotencyTtlSeconds ?? DEFAULT_IDEMPOTENCY_TTL_SECONDS;
+    this.#ttl = options.roomTtlSeconds ?? DEFAULT_ROOM_TTL_SECONDS;
     if (!('chorusAppend' in redis)) {
       redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND_LUA });
       redis.defineCommand('chorusRead', { numberOfKeys: 3, lua: READ_LUA });
@@ -120,13 +133,13 @@ export class RedisMessageStore implements MessageStore {
         k.epoch,
         k.seq,
         k.log,
-        `${k.idempotency}${input.clientMsgId ?? ''}`,
+        k.idempotency,
         this.#epochs.next(),
         body.slice(0, -1),
         this.#cap,
         this.#ttl,
         roomChannel(this.#prefix, input.room),
-        input.clientMsgId !== undefined ? '1' : '',
+        input.clientMsgId ?? '',
       ),
     );
     return { message: parseMessage(json), duplicate: fresh === 0 };
@@ -149,7 +162,7 @@ export class RedisMessageStore implements MessageStore {
   async #read(room: string, direction: 'latest' | 'before' | 'after', seq: number, limit: number) {
     const k = this.#keys(room);
     const [epoch, messages, complete] = await withRedis(() =>
-      this.#redis.chorusRead(k.epoch, k.log, k.seq, this.#epochs.next(), direction, seq, limit),
+      this.#redis.chorusRead(k.epoch, k.log, k.seq, this.#epochs.next(), direction, seq, limit, this.#ttl),
     );
     return { epoch, messages: messages.map(parseMessage), complete: complete === 1 };
   }
@@ -160,7 +173,7 @@ export class RedisMessageStore implements MessageStore {
       epoch: `${base}epoch`,
       seq: `${base}seq`,
       log: `${base}log`,
-      idempotency: `${base}idem:`,
+      idempotency: `${base}idem`,
     };
   }
 }

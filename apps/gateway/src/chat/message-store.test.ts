@@ -93,6 +93,20 @@ describe.each(implementations)('%s', (_name, make) => {
     expect((await store.latest('idem', 10)).messages).toHaveLength(1);
   });
 
+  it('remembers clientMsgIds for the last historyCap messages of the room, no longer', async () => {
+    const store = create({ historyCap: 100 });
+    const first = await send(store, 'window', 'x', 'early');
+    for (let i = 0; i < 99; i++) await send(store, 'window', `m${i}`, `id-${i}`);
+    // Seq 1 is still within the last 100 messages: a repeat returns it.
+    expect(await send(store, 'window', 'x', 'early')).toEqual({ message: first.message, duplicate: true });
+    await send(store, 'window', 'one more', 'id-last');
+    // Now seq 1 fell out of the window: the key is forgotten and the send is stored anew.
+    const again = await send(store, 'window', 'x', 'early');
+    expect(again.duplicate).toBe(false);
+    expect(again.message.seq).toBe(102);
+    expect(await send(store, 'window', 'm98', 'id-98')).toMatchObject({ duplicate: true });
+  });
+
   it('returns the latest messages oldest first and pages backwards with before', async () => {
     const store = create({});
     for (let i = 1; i <= 7; i++) await send(store, 'paged', `m${i}`);
@@ -177,6 +191,25 @@ describe.each(implementations)('%s', (_name, make) => {
 });
 
 describe('RedisMessageStore append', () => {
+  it('keeps idempotency in one bounded set per room and lets every key of a quiet room expire', async () => {
+    const prefix = uniquePrefix('msg');
+    const raw = redis.connect();
+    const store = new RedisMessageStore(redis.connect(), { prefix, historyCap: 100, roomTtlSeconds: 600 });
+    for (let i = 0; i < 300; i++)
+      await store.append({ room: 'r', user: alice, text: 't', ts: 1, clientMsgId: `c${i}` });
+    const keys = (await raw.keys(`${prefix}*`)).sort();
+    expect(keys).toEqual(['epoch', 'idem', 'log', 'seq'].map((k) => `${prefix}room:{r}:${k}`));
+    expect(await raw.zcard(`${prefix}room:{r}:idem`)).toBe(100);
+    for (const key of keys) {
+      const ttl = await raw.ttl(key);
+      expect(ttl, key).toBeGreaterThan(500);
+      expect(ttl, key).toBeLessThanOrEqual(600);
+    }
+    // Reading a room nobody wrote to leaves only its epoch, and that expires too.
+    await store.latest('never-written', 10);
+    expect(await raw.ttl(`${prefix}room:{never-written}:epoch`)).toBeGreaterThan(500);
+  });
+
   it('consumes no seq when the append fails, so the room never has a hole', async () => {
     const prefix = uniquePrefix('msg');
     const raw = redis.connect();

@@ -38,10 +38,14 @@ export interface MessageStore {
   after(room: string, after: number, limit: number): Promise<HistoryPage & { complete: boolean }>;
 }
 
-/** Messages kept per room when not configured otherwise. */
+/**
+ * Messages kept per room when not configured otherwise. A room also remembers the `clientMsgId` of its last
+ * `historyCap` messages, so a retried send within that window is stored once: what idempotency costs depends on
+ * the history cap, not on the message rate.
+ */
 export const DEFAULT_HISTORY_CAP = 10_000;
-/** How long a `clientMsgId` is remembered, in seconds. */
-export const DEFAULT_IDEMPOTENCY_TTL_SECONDS = 3600;
+/** A room whose log was not written for this long is deleted with its history (Redis key expiry). */
+export const DEFAULT_ROOM_TTL_SECONDS = 30 * 24 * 3600;
 
 export function messageId(epoch: string, seq: number): string {
   return `${epoch}:${seq}`;

@@ -149,4 +149,33 @@ describe('RoomFeed', () => {
     expect(seqs()).toEqual([1]);
     feed.untrack('r');
   });
+
+  it('tells a join when the feed has handed out what the join read, and not before', async () => {
+    const { feed, append } = setup();
+    feed.track('r');
+    const m1 = await append('r');
+    feed.message(m1);
+    const [m2, m3] = [await append('r'), await append('r')];
+    let settled: boolean | undefined;
+    void feed.reached('r', m1.epoch, 3, 2_000).then((ok) => (settled = ok));
+    await sleep(20);
+    expect(settled).toBeUndefined();
+    feed.message(m2);
+    await sleep(5);
+    expect(settled).toBeUndefined();
+    feed.message(m3);
+    await eventually(() => expect(settled).toBe(true));
+    expect(await feed.reached('r', m1.epoch, 2, 10)).toBe(true);
+    expect(await feed.reached('r', m1.epoch, 9, 50)).toBe(false);
+  });
+
+  it('moves to the log’s epoch when a join read a newer one than the feed holds', async () => {
+    const { feed, append, resets, store } = setup();
+    feed.track('r');
+    const m1 = await append('r');
+    feed.message({ ...m1, epoch: 'old-epoch', id: 'old-epoch:1' });
+    const current = (await store.latest('r', 1)).epoch;
+    expect(await feed.reached('r', current, 1, 1_000)).toBe(true);
+    expect(resets).toEqual([['r', 'epoch']]);
+  });
 });

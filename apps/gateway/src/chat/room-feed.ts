@@ -33,6 +33,8 @@ interface RoomState {
   retry: NodeJS.Timeout | undefined;
   /** Joins in flight that buffer what is delivered until their history is read. */
   watchers: Set<(message: ChatMessage) => void>;
+  /** Called whenever the position (epoch, last) moved. */
+  moved: Set<() => void>;
 }
 
 const PAGE = 500;
@@ -80,6 +82,7 @@ export class RoomFeed {
       catchingUp: false,
       retry: undefined,
       watchers: new Set(),
+      moved: new Set(),
     });
     return subscribed;
   }
@@ -102,6 +105,32 @@ export class RoomFeed {
     if (!state) throw new Error(`room ${room} is not tracked`);
     state.watchers.add(fn);
     return () => state.watchers.delete(fn);
+  }
+
+  /**
+   * Resolves true once the room's local members have been handed every message up to `seq` of `epoch` (at
+   * once when they have), false after `timeoutMs`. A join whose
+   * history read got ahead of the feed waits for this before the connection goes live, so the feed does
+   * not hand it again what its ack already carries.
+   */
+  reached(room: string, epoch: string, seq: number, timeoutMs: number): Promise<boolean> {
+    const state = this.#rooms.get(room);
+    if (!state) return Promise.resolve(false);
+    if (state.epoch === epoch && state.last >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        state.moved.delete(check);
+        resolve(ok);
+      };
+      const check = () => {
+        if (state.epoch === epoch && state.last >= seq) done(true);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      state.moved.add(check);
+      // The join read another epoch than the feed holds (history was lost): the log tells which is current.
+      if (state.epoch !== epoch) void this.#catchUp(room);
+    });
   }
 
   /** A join read the room's log up to `seq` in `epoch`; the sequencer starts there if it knew nothing yet. */
@@ -157,6 +186,7 @@ export class RoomFeed {
     state.last = message.seq;
     this.#options.deliver(message);
     for (const watcher of state.watchers) watcher(message);
+    for (const moved of state.moved) moved();
   }
 
   #drain(state: RoomState): void {
@@ -178,6 +208,7 @@ export class RoomFeed {
     state.last = last;
     state.pending.clear();
     this.#options.reset(room, 'epoch');
+    for (const moved of state.moved) moved();
   }
 
   #retryLater(room: string, state: RoomState): void {
@@ -200,7 +231,10 @@ export class RoomFeed {
         const page = await this.#options.store.after(room, state.last, PAGE);
         if (this.#rooms.get(room) !== state) return;
         if (page.epoch !== state.epoch) {
-          this.#newEpoch(room, state, page.epoch, page.messages.at(-1)?.seq ?? 0);
+          // Read from where the old epoch ended, the page says nothing about the new one's end: ask for it.
+          const latest = await this.#options.store.latest(room, 1);
+          if (this.#rooms.get(room) !== state) return;
+          this.#newEpoch(room, state, latest.epoch, latest.messages.at(-1)?.seq ?? 0);
           return;
         }
         if (!page.complete) {
@@ -208,6 +242,7 @@ export class RoomFeed {
           state.last = page.messages.at(-1)?.seq ?? state.last;
           state.pending.clear();
           this.#options.reset(room, 'gap');
+          for (const moved of state.moved) moved();
           return;
         }
         for (const message of page.messages) {

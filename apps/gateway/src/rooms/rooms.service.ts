@@ -13,6 +13,8 @@ import type { GatewayContext } from '../context';
 /** Most messages a resuming join replays; a longer gap answers `recovered: false` and the client reloads. */
 export const MAX_REPLAY = 5_000;
 const REPLAY_PAGE = 500;
+/** Longest a join waits for the gateway's feed to reach what the join read. */
+const FEED_CATCH_UP_MS = 3_000;
 
 export interface RoomService {
   join(conn: Connection, request: { room: string; since?: Position | undefined }): Promise<RoomJoinResult>;
@@ -105,6 +107,12 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         const history = [...page.messages];
         let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
         feed.seen(room, page.epoch, last);
+        // The read may be ahead of what this gateway's feed has handed out (pub/sub lags the log a little,
+        // or the feed is catching up): go live only once the feed got there, or it would hand this connection
+        // again what the ack carries.
+        if (!(await feed.reached(room, page.epoch, last, FEED_CATCH_UP_MS))) {
+          throw new ChorusError('UNAVAILABLE', 'the room feed is behind; retry the join');
+        }
         for (const message of buffered) {
           if (message.epoch === page.epoch && message.seq === last + 1) {
             history.push(message);
