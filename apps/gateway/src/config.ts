@@ -28,6 +28,8 @@ export interface Config {
   allowedOrigins: readonly string[] | undefined;
   /** `HISTORY_CAP` (default 10000): messages kept per room. */
   historyCap: number;
+  /** `ROOM_TTL_SECONDS` (default 2592000, 30 days): a room nobody wrote to for this long is deleted. */
+  roomTtlSeconds: number;
   /** `RATE_LIMIT_PER_SECOND` (default 10) and `RATE_LIMIT_BURST` (default 20): sends per connection. */
   rateLimit: { perSecond: number; burst: number };
   /**
@@ -91,6 +93,7 @@ const EnvSchema = z.object({
     )
     .optional(),
   HISTORY_CAP: int(100, 10_000_000).default(10_000),
+  ROOM_TTL_SECONDS: int(60, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
   RATE_LIMIT_PER_SECOND: int(1, 100_000).default(10),
   RATE_LIMIT_BURST: int(1, 100_000).default(20),
   REQUEST_RATE_PER_SECOND: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.perSecond),
@@ -158,6 +161,7 @@ export function loadConfig(
     logPretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && isTTY),
     allowedOrigins: e.ALLOWED_ORIGINS && Object.freeze(e.ALLOWED_ORIGINS),
     historyCap: e.HISTORY_CAP,
+    roomTtlSeconds: e.ROOM_TTL_SECONDS,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     requestLimits: Object.freeze({
       perSecond: e.REQUEST_RATE_PER_SECOND,

@@ -31,6 +31,8 @@ export interface GatewayDeps {
 
 export interface StoreOptions {
   historyCap?: number;
+  /** Seconds a room lives after its last message (Redis only: the embedded mode forgets everything on exit). */
+  roomTtlSeconds?: number;
 }
 
 /** The embedded default: everything in this process. */
@@ -90,6 +92,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
     const messages = new RedisMessageStore(commands, {
       prefix: options.prefix,
       historyCap: options.historyCap,
+      roomTtlSeconds: options.roomTtlSeconds,
     });
     const bus = new RedisRoomBus(commands, subscriber, { prefix: options.prefix, ...options.feedProbe });
     return {

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
         target,
         prefix: config.redisPrefix,
         historyCap: config.historyCap,
+        roomTtlSeconds: config.roomTtlSeconds,
         logger,
         metrics,
       });
