@@ -27,7 +27,7 @@ export interface LocalRedisCluster {
   readonly seeds: string;
   /** The node that is master of the slot `key` hashes to, as the cluster sees it now. */
   masterOf(key: string): Promise<ClusterNode>;
-  /** Waits until every running node reports `cluster_state:ok`. */
+  /** Waits until every running node reports `cluster_state:ok` and every running replica is in sync. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Stops every node and deletes their folders. */
   stop(): Promise<void>;
@@ -117,11 +117,14 @@ export async function startLocalRedisCluster(
     },
     async waitHealthy(timeoutMs = 20_000) {
       await waitFor(
-        'the Redis Cluster to report cluster_state:ok on every running node',
+        'the Redis Cluster to report cluster_state:ok on every running node, with its replicas in sync',
         async () => {
           for (const node of nodes) {
             if (!node.running()) continue;
             if (!(await info(node, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
+            const replication = await info(node, 'INFO', 'replication');
+            if (replication.includes('role:slave') && !replication.includes('master_link_status:up'))
+              return false;
           }
           return true;
         },
@@ -165,6 +168,8 @@ class LocalNode implements ClusterNode {
       ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
       ...['--cluster-node-timeout', String(this.#options.nodeTimeoutMs ?? 1_000)],
       ...['--save', '', '--appendonly', this.#options.appendOnly ? 'yes' : 'no', '--appendfsync', 'always'],
+      // A new replica syncs at once instead of waiting 5 s for others to share the transfer.
+      ...['--repl-diskless-sync-delay', '0'],
       ...['--daemonize', 'no', '--loglevel', 'warning'],
     ];
     const proc = launch(`redis-${this.port}`, this.#server, args, { onLine: this.#options.onLine });

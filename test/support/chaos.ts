@@ -88,11 +88,15 @@ export function useChaosRedis(start: () => Promise<TestRedis>): { readonly serve
 }
 
 /**
- * Three gateway processes on `redisUrl`, and `sdk` SDK clients plus `raw` raw clients spread over them (client i
+ * Three gateway processes on `redisUrl` (or `cluster:<seeds>`, see `startProcessCluster`) with `env`, and `sdk` SDK clients plus `raw` raw clients spread over them (client i
  * starts on gateway i mod 3) and over `rooms` rooms (client i in room i mod rooms), all joined.
  */
-export async function startChaosRun(redisUrl: string, counts: { sdk: number; raw: number; rooms: number }) {
-  const cluster = await startProcessCluster({ redisUrl, gateways: 3, env: CHAOS_GATEWAY_ENV });
+export async function startChaosRun(
+  redisUrl: string,
+  counts: { sdk: number; raw: number; rooms: number },
+  env: Record<string, string> = {},
+) {
+  const cluster = await startProcessCluster({ redisUrl, gateways: 3, env: { ...CHAOS_GATEWAY_ENV, ...env } });
   const urls = cluster.gateways.map((g) => g.url);
   const rooms = roomNames(counts.rooms);
   const history = new DeliveryHistory();

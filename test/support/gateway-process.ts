@@ -18,12 +18,14 @@ export interface ProcessGateway {
 export interface ProcessCluster {
   gateways: ProcessGateway[];
   prefix: string;
+  /** `REDIS_URL`, or `REDIS_CLUSTER_NODES` prefixed with `cluster:`. */
   redisUrl: string;
   /** Kills every gateway of this cluster still running; calling it again waits for the same stop. */
   close(): Promise<void>;
 }
 
 export interface ProcessClusterOptions {
+  /** A Redis URL, or `cluster:host:port,host:port,…` for the seed nodes of a Redis Cluster. */
   redisUrl: string;
   /** How many gateways (default 3), named gw-1 … gw-N. */
   gateways?: number;
@@ -64,7 +66,9 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     const proc = spawnGateway({
       LOG_LEVEL: 'info',
       ...options.env,
-      REDIS_URL: options.redisUrl,
+      ...(options.redisUrl.startsWith('cluster:')
+        ? { REDIS_CLUSTER_NODES: options.redisUrl.slice('cluster:'.length) }
+        : { REDIS_URL: options.redisUrl }),
       REDIS_PREFIX: prefix,
       NODE_ID: `gw-${i + 1}`,
       PORT: '0',

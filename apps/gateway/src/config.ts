@@ -16,6 +16,12 @@ export interface Config {
    * instead of one Redis. Set this or `REDIS_URL`, not both.
    */
   redisClusterNodes: readonly string[] | undefined;
+  /**
+   * `REDIS_WAIT_REPLICAS` (default 0): replicas that must hold a message before its sender is acknowledged
+   * (Redis `WAIT`), so a failover loses no acknowledged message; `REDIS_WAIT_TIMEOUT_MS` (default 1000) is the
+   * longest wait, after which the send is answered `UNAVAILABLE` and retried by the client.
+   */
+  redisWait: { replicas: number; timeoutMs: number };
   /** `REDIS_PREFIX` (default `chorus:`): prefix of every Redis key and channel. */
   redisPrefix: string;
   /** `NODE_ID` (default `<hostname>-<random>`): this gateway's id in logs, `session.node` and presence. */
@@ -73,6 +79,8 @@ const EnvSchema = z.object({
       'must be host:port,host:port,…',
     )
     .optional(),
+  REDIS_WAIT_REPLICAS: int(0, 16).default(0),
+  REDIS_WAIT_TIMEOUT_MS: int(10, 60_000).default(1_000),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'may contain only letters, digits, "_", ".", ":" and "-"')
@@ -151,6 +159,7 @@ export function loadConfig(
     host: e.HOST,
     redisUrl: e.REDIS_URL,
     redisClusterNodes: e.REDIS_CLUSTER_NODES && Object.freeze(e.REDIS_CLUSTER_NODES),
+    redisWait: Object.freeze({ replicas: e.REDIS_WAIT_REPLICAS, timeoutMs: e.REDIS_WAIT_TIMEOUT_MS }),
     redisPrefix: e.REDIS_PREFIX,
     nodeId:
       e.NODE_ID ??

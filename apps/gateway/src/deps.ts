@@ -52,6 +52,8 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
 export interface RedisDepsOptions extends StoreOptions {
   /** One Redis by URL, or the seed nodes of a Redis Cluster. */
   target: RedisTarget;
+  /** Replicas each message must reach before its send is acknowledged, and the longest wait (default none). */
+  wait?: { replicas: number; timeoutMs: number };
   /** Prefix of every key and channel; gateways of one chat share it. */
   prefix: string;
   logger: Logger;
@@ -93,6 +95,8 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       prefix: options.prefix,
       historyCap: options.historyCap,
       roomTtlSeconds: options.roomTtlSeconds,
+      waitReplicas: options.wait?.replicas,
+      waitTimeoutMs: options.wait?.timeoutMs,
     });
     const bus = new RedisRoomBus(commands, subscriber, { prefix: options.prefix, ...options.feedProbe });
     return {

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
         prefix: config.redisPrefix,
         historyCap: config.historyCap,
         roomTtlSeconds: config.roomTtlSeconds,
+        wait: config.redisWait,
         logger,
         metrics,
       });

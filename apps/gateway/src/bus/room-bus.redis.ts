@@ -78,6 +78,13 @@ export class RedisRoomBus implements RoomBus {
     this.#subscriber.on('close', () => {
       this.#needsResync = true;
     });
+    // On a Redis Cluster each shard has its own subscriber connection, which ioredis replaces when a master
+    // fails over or a connection drops; whatever that shard published meanwhile may be lost.
+    for (const event of ['-subscriber', '+subscriber', '-node']) {
+      this.#subscriber.on(event, () => {
+        this.#needsResync = true;
+      });
+    }
     await withRedis(async () => {
       await this.#subscriber.ssubscribe(this.#probeChannel);
     });

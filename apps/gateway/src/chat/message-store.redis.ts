@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ChatMessage } from '@chorus/protocol';
+import { type ChatMessage, ChorusError } from '@chorus/protocol';
+import type { ChainableCommander } from 'ioredis';
 import { roomChannel } from '../bus/room-bus';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
@@ -55,9 +56,12 @@ if seq > tonumber(ARGV[3]) then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', 
 if seq % 64 == 1 then
   for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
 end
-redis.call('SPUBLISH', ARGV[5], json)
+if ARGV[7] == '1' then redis.call('SPUBLISH', ARGV[5], json) end
 return {1, json}
 `;
+
+// With replicas to wait for, a message is published only once they have it (see \`append\`).
+const PUBLISH_LUA = `redis.call('SPUBLISH', KEYS[1], ARGV[1])`;
 
 // One round trip per history read: the epoch, a page of the stream (KEYS[2]) and, reading forward, whether
 // nothing after ARGV[3] was trimmed yet. ARGV[2] is the direction: `latest`, `before` or `after`.
@@ -89,6 +93,7 @@ return {epoch, messages, complete}
 type ScriptedRedis = RedisClient & {
   chorusAppend(...args: (string | number)[]): Promise<[number, string]>;
   chorusRead(...args: (string | number)[]): Promise<[string, string[], number]>;
+  chorusPublish(...args: string[]): Promise<null>;
 };
 
 export interface RedisMessageStoreOptions {
@@ -97,6 +102,13 @@ export interface RedisMessageStoreOptions {
   historyCap?: number;
   /** Seconds a room lives after its last message (refreshed every 64 messages). */
   roomTtlSeconds?: number;
+  /**
+   * Replicas that must have a message before its send is acknowledged (Redis `WAIT`), so a failover loses no
+   * acknowledged message; 0 (default) acknowledges once the master has it.
+   */
+  waitReplicas?: number;
+  /** Longest `WAIT` for them; a send not confirmed in time is answered `UNAVAILABLE` and may be retried. */
+  waitTimeoutMs?: number;
 }
 
 /** The cluster message store: one capped Redis Stream per room, appended by a script, fanned out by SPUBLISH. */
@@ -106,6 +118,8 @@ export class RedisMessageStore implements MessageStore {
   readonly #cap: number;
   readonly #ttl: number;
   readonly #epochs = new EpochCandidates();
+  readonly #waitReplicas: number;
+  readonly #waitTimeoutMs: number;
 
   /** @param redis commands connection. */
   constructor(redis: RedisClient, options: RedisMessageStoreOptions) {
@@ -113,9 +127,12 @@ export class RedisMessageStore implements MessageStore {
     this.#prefix = options.prefix;
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
     this.#ttl = options.roomTtlSeconds ?? DEFAULT_ROOM_TTL_SECONDS;
+    this.#waitReplicas = options.waitReplicas ?? 0;
+    this.#waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
     if (!('chorusAppend' in redis)) {
       redis.defineCommand('chorusAppend', { numberOfKeys: 4, lua: APPEND_LUA });
       redis.defineCommand('chorusRead', { numberOfKeys: 3, lua: READ_LUA });
+      redis.defineCommand('chorusPublish', { numberOfKeys: 1, lua: PUBLISH_LUA });
     }
   }
 
@@ -128,20 +145,49 @@ export class RedisMessageStore implements MessageStore {
       ts: input.ts,
       ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),
     });
-    const [fresh, json] = await withRedis(() =>
-      this.#redis.chorusAppend(
-        k.epoch,
-        k.seq,
-        k.log,
-        k.idempotency,
-        this.#epochs.next(),
-        body.slice(0, -1),
-        this.#cap,
-        this.#ttl,
-        roomChannel(this.#prefix, input.room),
-        input.clientMsgId ?? '',
-      ),
+    const channel = roomChannel(this.#prefix, input.room);
+    const args = [
+      k.epoch,
+      k.seq,
+      k.log,
+      k.idempotency,
+      this.#epochs.next(),
+      body.slice(0, -1),
+      this.#cap,
+      this.#ttl,
+      channel,
+      input.clientMsgId ?? '',
+    ];
+    if (this.#waitReplicas === 0) {
+      const [fresh, json] = await withRedis(() => this.#redis.chorusAppend(...args, '1'));
+      return { message: parseMessage(json), duplicate: fresh === 0 };
+    }
+    return this.#appendReplicated(args, channel);
+  }
+
+  // Append, then WAIT for the replicas, then publish: gateways (and so clients) hear only of messages a
+  // failover cannot lose, and the sender is acknowledged only then. A retry of a send that was not confirmed
+  // finds it by its clientMsgId, waits again and publishes it then; publishing twice is harmless (the gateways'
+  // sequencers drop what they already delivered). Publishes of concurrent appends may arrive out of seq order,
+  // which the sequencers put right. The pipeline keeps all three on the room's master.
+  async #appendReplicated(args: (string | number)[], channel: string): Promise<AppendResult> {
+    const pipeline = this.#redis.pipeline() as ChainableCommander & {
+      chorusAppend(...args: (string | number)[]): ChainableCommander;
+    };
+    const results = await withRedis(() =>
+      pipeline
+        .chorusAppend(...args, '0')
+        .wait(this.#waitReplicas, this.#waitTimeoutMs)
+        .exec(),
     );
+    const [appended, waited] = results ?? [];
+    if (!appended || appended[0]) throw appended?.[0] ?? new Error('append got no reply');
+    const [fresh, json] = appended[1] as [number, string];
+    const replicas = waited && !waited[0] ? Number(waited[1]) : 0;
+    if (replicas < this.#waitReplicas) {
+      throw new ChorusError('UNAVAILABLE', 'the message is not confirmed by a replica yet; retry the send');
+    }
+    await withRedis(() => this.#redis.chorusPublish(channel, json));
     return { message: parseMessage(json), duplicate: fresh === 0 };
   }
 

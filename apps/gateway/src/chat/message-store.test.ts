@@ -191,6 +191,24 @@ describe.each(implementations)('%s', (_name, make) => {
 });
 
 describe('RedisMessageStore append', () => {
+  it('with replicas to wait for, acknowledges only what a replica holds and publishes nothing else', async () => {
+    // This Redis has no replica: WAIT 1 never confirms.
+    const prefix = uniquePrefix('msg');
+    const commands = redis.connect();
+    const store = new RedisMessageStore(commands, { prefix, waitReplicas: 1, waitTimeoutMs: 50 });
+    const bus = new RedisRoomBus(commands, redis.connect(), { prefix });
+    const heard: ChatMessage[] = [];
+    await bus.listen({ message: (m) => heard.push(m), presence: () => {}, resync: () => {} });
+    await bus.subscribe('r');
+    const send = () => store.append({ room: 'r', user: alice, text: 'durable?', ts: 1, clientMsgId: 'w-1' });
+    await expect(send()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // A retry finds the same message (stored once) and is refused again for the same reason.
+    await expect(send()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect((await store.latest('r', 10)).messages.map((m) => m.seq)).toEqual([1]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(heard).toEqual([]);
+  });
+
   it('keeps idempotency in one bounded set per room and lets every key of a quiet room expire', async () => {
     const prefix = uniquePrefix('msg');
     const raw = redis.connect();
