@@ -18,7 +18,12 @@ const output: string[] = [];
 beforeAll(async () => {
   cluster = await startLocalCluster({
     gateways: 3,
-    env: { LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '100', RATE_LIMIT_BURST: '100' },
+    env: {
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_SECOND: '100',
+      RATE_LIMIT_BURST: '100',
+      READINESS_GRACE_MS: '1500',
+    },
     onLine: (source, line) => {
       output.push(`[${source}] ${line}`);
       if (output.length > 300) output.shift();

@@ -53,6 +53,10 @@ export interface ClusterOptions {
   feedProbe?: { probeIntervalMs?: number; stallMs?: number };
   /** Bearer token of the admin API (`/admin`); omitted means none (404). */
   adminToken?: string;
+  /** How long Redis may be in trouble before `/readyz` turns 503 (product default 10 s). */
+  readinessGraceMs?: number;
+  /** Sends one gateway may have waiting on Redis (product default 2000). */
+  maxSendsInFlight?: number;
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -111,6 +115,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       webRoot: options.webRoot,
       metrics,
       adminToken: options.adminToken,
+      readinessGraceMs: options.readinessGraceMs,
+      maxSendsInFlight: options.maxSendsInFlight,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;

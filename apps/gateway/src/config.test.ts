@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       rateLimit: { perSecond: 10, burst: 20 },
       requestLimits: { perSecond: 20, burst: 150, maxInflight: 128 },
       shutdownTimeoutMs: 10_000,
+      readinessGraceMs: 10_000,
+      maxSendsInFlight: 2000,
       drain: { noticeMs: 2_000, batchSize: 100, batchIntervalMs: 100 },
       adminToken: undefined,
     });
@@ -71,6 +73,8 @@ describe('loadConfig', () => {
       REQUEST_RATE_BURST: '60',
       MAX_REQUESTS_IN_FLIGHT: '9',
       SHUTDOWN_TIMEOUT_MS: '2500',
+      READINESS_GRACE_MS: '1500',
+      MAX_SENDS_IN_FLIGHT: '300',
       DRAIN_NOTICE_MS: '0',
       DRAIN_BATCH_SIZE: '10',
       DRAIN_BATCH_INTERVAL_MS: '50',
@@ -92,6 +96,8 @@ describe('loadConfig', () => {
       rateLimit: { perSecond: 5, burst: 7 },
       requestLimits: { perSecond: 30, burst: 60, maxInflight: 9 },
       shutdownTimeoutMs: 2500,
+      readinessGraceMs: 1500,
+      maxSendsInFlight: 300,
       drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
       adminToken: 'a-long-enough-admin-token',
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as z from 'zod';
+import { DEFAULT_MAX_SENDS_IN_FLIGHT } from './chat/chat.service';
 import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
@@ -43,6 +44,13 @@ export interface Config {
    * (default 150), and `MAX_REQUESTS_IN_FLIGHT` (default 128) not yet answered.
    */
   requestLimits: { perSecond: number; burst: number; maxInflight: number };
+  /** `MAX_SENDS_IN_FLIGHT` (default 2000): sends this gateway may have waiting on Redis; more get `RATE_LIMITED`. */
+  maxSendsInFlight: number;
+  /**
+   * `READINESS_GRACE_MS` (default 10000): how long Redis may be in trouble before `/readyz` turns 503, so a
+   * short stall of the shared store does not take every gateway out of the balancer at once.
+   */
+  readinessGraceMs: number;
   /** `SHUTDOWN_TIMEOUT_MS` (default 10000): longest a graceful stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
   /**
@@ -107,7 +115,9 @@ const EnvSchema = z.object({
   REQUEST_RATE_PER_SECOND: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.perSecond),
   REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
   MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
+  MAX_SENDS_IN_FLIGHT: int(1, 1_000_000).default(DEFAULT_MAX_SENDS_IN_FLIGHT),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  READINESS_GRACE_MS: int(0, 600_000).default(10_000),
   DRAIN_NOTICE_MS: int(0, 600_000).default(2_000),
   DRAIN_BATCH_SIZE: int(1, 1_000_000).default(100),
   DRAIN_BATCH_INTERVAL_MS: int(0, 60_000).default(100),
@@ -177,7 +187,9 @@ export function loadConfig(
       burst: e.REQUEST_RATE_BURST,
       maxInflight: e.MAX_REQUESTS_IN_FLIGHT,
     }),
+    maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    readinessGraceMs: e.READINESS_GRACE_MS,
     drain: Object.freeze({
       noticeMs: e.DRAIN_NOTICE_MS,
       batchSize: e.DRAIN_BATCH_SIZE,

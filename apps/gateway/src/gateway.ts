@@ -10,6 +10,7 @@ import type { GatewayDeps } from './deps';
 import { createHttpApp } from './http/app';
 import { originAllowed } from './http/origin';
 import { Inflight } from './inflight';
+import { Readiness } from './lifecycle/readiness';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits/request-budget';
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
@@ -32,6 +33,10 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics | undefined;
   /** Bearer token of the cluster page's API (`/admin`); omitted means no admin API (404). */
   adminToken?: string | undefined;
+  /** Sends this gateway may have waiting on Redis at once; more are answered `RATE_LIMITED` (default 2000). */
+  maxSendsInFlight?: number | undefined;
+  /** How long Redis may be in trouble before `/readyz` turns 503 (default 10 s; see `Readiness`). */
+  readinessGraceMs?: number | undefined;
 }
 
 /** How a gateway hands its clients to the rest of the cluster when it stops. */
@@ -74,12 +79,19 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   let draining = false;
   const metrics = options.metrics ?? createMetrics(options.nodeId);
 
+  const readiness = new Readiness({
+    check: () => deps.checkReady(),
+    logger,
+    graceMs: options.readinessGraceMs,
+  });
+  readiness.start();
   const app = createHttpApp({
     nodeId: options.nodeId,
     deps,
     logger,
     webRoot: options.webRoot,
     isDraining: () => draining,
+    readiness: () => readiness.state(),
     metrics,
     adminToken: options.adminToken,
   });
@@ -130,7 +142,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const inflight = new Inflight();
   const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed, inflight, metrics };
   const rooms = createRoomService(ctx);
-  const chat = createChatService(ctx);
+  const chat = createChatService(ctx, { maxSendsInFlight: options.maxSendsInFlight });
 
   handleSocketConnections(ctx, {
     rooms,
@@ -194,6 +206,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   async function drainAndClose(drain: DrainOptions): Promise<void> {
     draining = true;
     clearInterval(heartbeat);
+    readiness.stop();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');

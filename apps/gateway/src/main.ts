@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     allowedOrigins: config.allowedOrigins,
     rateLimit: config.rateLimit,
     requestLimits: config.requestLimits,
+    readinessGraceMs: config.readinessGraceMs,
+    maxSendsInFlight: config.maxSendsInFlight,
     metrics,
     adminToken: config.adminToken,
   });

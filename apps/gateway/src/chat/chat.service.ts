@@ -3,6 +3,9 @@ import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import { timed } from '../metrics/metrics';
 
+/** Sends one gateway may have waiting on Redis at once before it answers `RATE_LIMITED`. */
+export const DEFAULT_MAX_SENDS_IN_FLIGHT = 2_000;
+
 export interface ChatService {
   send(
     conn: Connection,
@@ -14,7 +17,13 @@ export interface ChatService {
   ): Promise<ChatMessage[]>;
 }
 
-export function createChatService({ deps, inflight, metrics }: GatewayContext): ChatService {
+/** How long a client is asked to wait when the gateway has too many sends in flight. */
+const OVERLOAD_RETRY_MS = 200;
+
+export function createChatService(
+  { deps, inflight, metrics }: GatewayContext,
+  { maxSendsInFlight = DEFAULT_MAX_SENDS_IN_FLIGHT }: { maxSendsInFlight?: number } = {},
+): ChatService {
   const requireRoom = (conn: Connection, room: string) => {
     if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
   };
@@ -25,6 +34,12 @@ export function createChatService({ deps, inflight, metrics }: GatewayContext): 
       if (!conn.limiter.take()) {
         metrics.rateLimited.inc();
         throw ChorusError.rateLimited('too many messages, slow down', conn.limiter.retryAfterMs());
+      }
+      // Past what Redis can take from this gateway, more sends only queue up: push back instead, so latency
+      // stays bounded and nothing is torn down.
+      if (inflight.count >= maxSendsInFlight) {
+        metrics.rateLimited.inc();
+        throw ChorusError.rateLimited('the server is busy, retry shortly', OVERLOAD_RETRY_MS);
       }
       const { message, duplicate } = await inflight.track(
         timed(metrics.adapterPublish, () =>

@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import { createAdminRoutes } from '../admin/admin.routes';
 import type { GatewayDeps } from '../deps';
+import type { ReadinessState } from '../lifecycle/readiness';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/metrics';
 
@@ -12,6 +13,8 @@ export interface HttpAppOptions {
   webRoot?: string | undefined;
   /** True while the gateway drains: readiness turns 503. */
   isDraining: () => boolean;
+  /** Whether the backing services let this gateway serve (judged in the background). */
+  readiness: () => ReadinessState;
   /** Served in the Prometheus text format at `/metrics`. */
   metrics: GatewayMetrics;
   /** Bearer token of the admin API and page (`/admin`); undefined means they answer 404. */
@@ -35,18 +38,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.json({ status: 'ok', node: options.nodeId });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', (_req, res) => {
     if (options.isDraining()) {
       res.status(503).json({ status: 'draining', node: options.nodeId });
       return;
     }
-    try {
-      await options.deps.checkReady();
-      res.json({ status: 'ready', node: options.nodeId, mode: options.deps.mode });
-    } catch (error) {
-      options.logger.warn({ err: { message: (error as Error).message } }, 'not ready');
-      res.status(503).json({ status: 'unavailable', node: options.nodeId });
-    }
+    const { ready } = options.readiness();
+    if (ready) res.json({ status: 'ready', node: options.nodeId, mode: options.deps.mode });
+    else res.status(503).json({ status: 'unavailable', node: options.nodeId });
   });
 
   app.get('/metrics', async (_req, res) => {
