@@ -7,6 +7,7 @@
  */
 import { CONFIG_VARIABLES } from '../apps/gateway/src/config';
 import { type LocalCluster, MissingToolError, startLocalCluster } from './local-cluster/cluster';
+import { type Supervisor, superviseGateways } from './local-cluster/supervisor';
 
 const OWN = new Set(['PORT', 'HOST', 'NODE_ID', 'REDIS_URL', 'LOG_FORMAT']);
 
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
   );
 
   let starting: Promise<LocalCluster> | undefined;
+  let supervisor: Supervisor | undefined;
   let stopping = false;
   let stoppedAt = 0;
   const stop = async (signal: string) => {
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     stoppedAt = Date.now();
     process.stdout.write(`\ncluster: ${signal}: stopping gateways, then HAProxy, then Redis\n`);
     // A Ctrl-C during start-up waits for the start, then stops what it started.
+    supervisor?.stop();
     const cluster = await starting?.catch(() => undefined);
     await cluster?.stop();
     process.stdout.write('cluster: stopped\n');
@@ -104,6 +107,9 @@ async function main(): Promise<void> {
     fail(`could not start: ${(error as Error).message}`);
   }
   if (stopping) return;
+  supervisor = superviseGateways(cluster.gateways, (message) =>
+    process.stdout.write(`cluster: ${message}\n`),
+  );
   const lbPort = new URL(cluster.url).port;
   process.stdout.write(
     [
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
       `  gateways  ${cluster.gateways.map((g) => `${g.nodeId} ${g.url}`).join(', ')}`,
       `  redis     ${cluster.redis.url}${cluster.redis.owned ? ' (append-only, temporary)' : ' (REDIS_URL)'}`,
       `  haproxy   stats ${cluster.haproxy.statsUrl}`,
-      'Press Ctrl-C to stop.',
+      'A gateway that dies is restarted. Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );

@@ -23,6 +23,8 @@ beforeAll(async () => {
       RATE_LIMIT_PER_SECOND: '100',
       RATE_LIMIT_BURST: '100',
       READINESS_GRACE_MS: '1500',
+      // Rebalancing has its own test (rebalancing.test.ts); here it would add moves to the counted ones.
+      REBALANCE_INTERVAL_MS: '0',
     },
     onLine: (source, line) => {
       output.push(`[${source}] ${line}`);

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       readinessGraceMs: 10_000,
       maxSendsInFlight: 2000,
+      rebalance: { intervalMs: 5000, perSecond: 5, tolerance: 0.2 },
       drain: { noticeMs: 2_000, batchSize: 100, batchIntervalMs: 100 },
       adminToken: undefined,
     });
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
       SHUTDOWN_TIMEOUT_MS: '2500',
       READINESS_GRACE_MS: '1500',
       MAX_SENDS_IN_FLIGHT: '300',
+      REBALANCE_INTERVAL_MS: '0',
       DRAIN_NOTICE_MS: '0',
       DRAIN_BATCH_SIZE: '10',
       DRAIN_BATCH_INTERVAL_MS: '50',
@@ -98,6 +100,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 2500,
       readinessGraceMs: 1500,
       maxSendsInFlight: 300,
+      rebalance: false,
       drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
       adminToken: 'a-long-enough-admin-token',
     });

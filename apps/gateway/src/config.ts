@@ -44,6 +44,12 @@ export interface Config {
    * (default 150), and `MAX_REQUESTS_IN_FLIGHT` (default 128) not yet answered.
    */
   requestLimits: { perSecond: number; burst: number; maxInflight: number };
+  /**
+   * Spreading connections back after a gateway restarts or joins: every `REBALANCE_INTERVAL_MS` (default 5000;
+   * 0 turns it off) a gateway more than `REBALANCE_TOLERANCE_PERCENT` (default 20) above the cluster average
+   * moves up to `REBALANCE_PER_SECOND` (default 5) connections a second off to the others.
+   */
+  rebalance: { intervalMs: number; perSecond: number; tolerance: number } | false;
   /** `MAX_SENDS_IN_FLIGHT` (default 2000): sends this gateway may have waiting on Redis; more get `RATE_LIMITED`. */
   maxSendsInFlight: number;
   /**
@@ -116,6 +122,9 @@ const EnvSchema = z.object({
   REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
   MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
   MAX_SENDS_IN_FLIGHT: int(1, 1_000_000).default(DEFAULT_MAX_SENDS_IN_FLIGHT),
+  REBALANCE_INTERVAL_MS: int(0, 3_600_000).default(5_000),
+  REBALANCE_PER_SECOND: int(1, 10_000).default(5),
+  REBALANCE_TOLERANCE_PERCENT: int(1, 1_000).default(20),
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(10_000),
   READINESS_GRACE_MS: int(0, 600_000).default(10_000),
   DRAIN_NOTICE_MS: int(0, 600_000).default(2_000),
@@ -188,6 +197,14 @@ export function loadConfig(
       maxInflight: e.MAX_REQUESTS_IN_FLIGHT,
     }),
     maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
+    rebalance:
+      e.REBALANCE_INTERVAL_MS === 0
+        ? false
+        : Object.freeze({
+            intervalMs: e.REBALANCE_INTERVAL_MS,
+            perSecond: e.REBALANCE_PER_SECOND,
+            tolerance: e.REBALANCE_TOLERANCE_PERCENT / 100,
+          }),
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     readinessGraceMs: e.READINESS_GRACE_MS,
     drain: Object.freeze({

@@ -11,6 +11,7 @@ import { createHttpApp } from './http/app';
 import { originAllowed } from './http/origin';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
+import { startRebalancer } from './lifecycle/rebalancer';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits/request-budget';
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
@@ -33,6 +34,11 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics | undefined;
   /** Bearer token of the cluster page's API (`/admin`); omitted means no admin API (404). */
   adminToken?: string | undefined;
+  /**
+   * Spreading connections back after a gateway restarts or joins (see `startRebalancer`); `false` turns it off.
+   * Defaults: look every 5 s, shed up to 5 connections a second while more than 20% above the average.
+   */
+  rebalance?: { intervalMs?: number; perSecond?: number; tolerance?: number } | false | undefined;
   /** Sends this gateway may have waiting on Redis at once; more are answered `RATE_LIMITED` (default 2000). */
   maxSendsInFlight?: number | undefined;
   /** How long Redis may be in trouble before `/readyz` turns 503 (default 10 s; see `Readiness`). */
@@ -168,6 +174,29 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     isDraining: () => draining,
   });
 
+  const rebalancer =
+    options.rebalance === false
+      ? undefined
+      : startRebalancer({
+          ...options.rebalance,
+          nodeId: options.nodeId,
+          stats: deps.stats,
+          logger,
+          connections: () => io.of('/').sockets.size,
+          shed: (count) => {
+            if (draining) return 0;
+            let moved = 0;
+            for (const socket of io.of('/').sockets.values()) {
+              if (moved >= count) break;
+              socket.conn.close();
+              moved += 1;
+            }
+            metrics.rebalanced.inc(moved);
+            return moved;
+          },
+          onSpread: (spread) => metrics.connectionSpread.set(spread),
+        });
+
   const listening = deps.bus.listen({
     message: (message) => {
       metrics.busFrames.inc({ kind: 'message' });
@@ -207,6 +236,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     draining = true;
     clearInterval(heartbeat);
     readiness.stop();
+    rebalancer?.stop();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');

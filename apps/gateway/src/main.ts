@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     requestLimits: config.requestLimits,
     readinessGraceMs: config.readinessGraceMs,
     maxSendsInFlight: config.maxSendsInFlight,
+    rebalance: config.rebalance,
     metrics,
     adminToken: config.adminToken,
   });

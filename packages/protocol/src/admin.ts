@@ -26,6 +26,11 @@ export interface NodeReport {
 export interface ClusterTotals {
   nodes: number;
   connections: number;
+  /**
+   * How evenly connections are spread: the largest distance of a gateway (draining ones left out) from the
+   * average, as a ratio of it (0.2 = 20%); gateways rebalance themselves past 20% by default.
+   */
+  connectionSpread: number;
   messagesInPerSec: number;
   messagesOutPerSec: number;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ClusterView } from '@chorus/protocol';
 import express, { type Request, type Router } from 'express';
 import type { GatewayDeps } from '../deps';
+import { connectionSpread } from '../lifecycle/rebalancer';
 import type { Logger } from '../logger';
 
 /** Rooms listed on the cluster page, busiest first. */
@@ -59,6 +60,7 @@ export function createAdminRoutes(options: AdminRoutesOptions): Router {
         totals: {
           nodes: nodes.length,
           connections: sum(nodes, (n) => n.connections),
+          connectionSpread: round(connectionSpread(nodes.filter((n) => !n.draining))),
           messagesInPerSec: round(sum(nodes, (n) => n.messagesInPerSec)),
           messagesOutPerSec: round(sum(nodes, (n) => n.messagesOutPerSec)),
         },

@@ -37,6 +37,8 @@ export interface GatewayMetrics {
   /** Times the cluster feed was interrupted and every local room caught up from the log. */
   readonly feedResyncs: Counter;
   readonly busFrames: Counter<'kind'>;
+  readonly rebalanced: Counter;
+  readonly connectionSpread: Gauge;
   /** Payloads refused as invalid (schema, unknown event, missing ack, bad plain frame), by `transport`. */
   readonly invalidPayloads: Counter<'transport'>;
   /** Tells the load gauges where to read this gateway's load; the gateway calls it once. */
@@ -174,6 +176,16 @@ export function createMetrics(nodeId: string, options: MetricsOptions = {}): Gat
       name: 'chorus_bus_frames_total',
       help: 'Frames this gateway heard on the room bus, by kind (message, presence): only rooms it hosts members of.',
       labelNames: ['kind'],
+      registers,
+    }),
+    rebalanced: new Counter({
+      name: 'chorus_rebalanced_connections_total',
+      help: 'Connections this gateway moved off (transport closed, client resumes elsewhere) because it carried more than its share.',
+      registers,
+    }),
+    connectionSpread: new Gauge({
+      name: 'chorus_connection_spread_ratio',
+      help: "Largest distance of any live gateway's connections from the cluster average, as a ratio of the average (0.2 = 20%).",
       registers,
     }),
     invalidPayloads,

@@ -26,6 +26,7 @@ const dom = {
   clusterView: byId('cluster-view', HTMLElement),
   totalNodes: byId('total-nodes', HTMLSpanElement),
   totalConnections: byId('total-connections', HTMLSpanElement),
+  totalSpread: byId('total-spread', HTMLSpanElement),
   totalIn: byId('total-in', HTMLSpanElement),
   totalOut: byId('total-out', HTMLSpanElement),
   topology: byId('topology', SVGSVGElement),
@@ -92,6 +93,7 @@ function start(token: string): void {
 function render(view: ClusterView): void {
   dom.totalNodes.textContent = formatCount(view.totals.nodes);
   dom.totalConnections.textContent = formatCount(view.totals.connections);
+  dom.totalSpread.textContent = `±${Math.round(view.totals.connectionSpread * 100)}%`;
   dom.totalIn.textContent = formatRate(view.totals.messagesInPerSec);
   dom.totalOut.textContent = formatRate(view.totals.messagesOutPerSec);
 
