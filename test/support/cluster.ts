@@ -27,8 +27,8 @@ export interface TestGateway {
 export interface TestCluster {
   gateways: TestGateway[];
   prefix: string;
-  /** Starts one more gateway on the same Redis and prefix. */
-  addGateway(): Promise<TestGateway>;
+  /** Starts one more gateway on the same Redis and prefix (as `nodeId`: a restart under the same name). */
+  addGateway(nodeId?: string): Promise<TestGateway>;
   /** Stops every gateway; calling it again waits for the same stop. */
   close(): Promise<void>;
 }
@@ -57,6 +57,8 @@ export interface ClusterOptions {
   readinessGraceMs?: number;
   /** Sends one gateway may have waiting on Redis (product default 2000). */
   maxSendsInFlight?: number;
+  /** Connection rebalancing; off unless given, so tests' lopsided clusters are left as they are. */
+  rebalance?: { intervalMs?: number; perSecond?: number; tolerance?: number };
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -82,9 +84,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const gateways: TestGateway[] = [];
   let counter = 0;
 
-  const addGateway = async (): Promise<TestGateway> => {
+  const addGateway = async (name?: string): Promise<TestGateway> => {
     counter += 1;
-    const nodeId = `gw-${counter}`;
+    const nodeId = name ?? `gw-${counter}`;
     const nodeLogger = logger.child({ node: nodeId });
     const redisUrl = options.redisUrlFor?.(counter - 1) ?? options.redisUrl;
     const target = options.redisClusterNodes
@@ -117,6 +119,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       adminToken: options.adminToken,
       readinessGraceMs: options.readinessGraceMs,
       maxSendsInFlight: options.maxSendsInFlight,
+      rebalance: options.rebalance ?? false,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;

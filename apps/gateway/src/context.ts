@@ -18,6 +18,12 @@ export interface GatewayContext {
   io: ChorusServer;
   deps: GatewayDeps;
   nodeId: string;
+  /**
+   * This process's incarnation of the gateway in presence: the node id plus a random part per start. A gateway
+   * that crashes and comes back under the same node id is a new incarnation, so its predecessor stops
+   * heartbeating and the memberships it held are swept, instead of living on as ghosts.
+   */
+  presenceNode: string;
   logger: Logger;
   /** Per-room sequencer between the cluster feed and this gateway's members. */
   feed: RoomFeed;

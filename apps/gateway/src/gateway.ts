@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { LIMITS } from '@chorus/protocol';
 import { Server } from 'socket.io';
@@ -84,6 +85,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const rateLimit = options.rateLimit ?? { perSecond: 10, burst: 20 };
   let draining = false;
   const metrics = options.metrics ?? createMetrics(options.nodeId);
+  const presenceNode = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
 
   const readiness = new Readiness({
     check: () => deps.checkReady(),
@@ -146,7 +148,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   });
 
   const inflight = new Inflight();
-  const ctx: GatewayContext = { io, deps, nodeId: options.nodeId, logger, feed, inflight, metrics };
+  const ctx: GatewayContext = {
+    io,
+    deps,
+    nodeId: options.nodeId,
+    presenceNode,
+    logger,
+    feed,
+    inflight,
+    metrics,
+  };
   const rooms = createRoomService(ctx);
   const chat = createChatService(ctx, { maxSendsInFlight: options.maxSendsInFlight });
 
@@ -216,7 +227,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
 
   const beat = () =>
     deps.presence
-      .heartbeat(options.nodeId)
+      .heartbeat(presenceNode)
       .then(() => deps.presence.sweep())
       .then((swept) => {
         if (swept > 0) logger.info({ swept }, 'swept members of dead gateways');
@@ -257,7 +268,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     httpServer.off('request', app);
     feed.close();
     await reporter.stop();
-    await deps.presence.removeNode(options.nodeId).catch((error: unknown) => {
+    await deps.presence.removeNode(presenceNode).catch((error: unknown) => {
       logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
     });
     logger.info('gateway closed');

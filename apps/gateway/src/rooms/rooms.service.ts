@@ -26,7 +26,7 @@ export interface RoomService {
 }
 
 export function createRoomService(ctx: GatewayContext): RoomService {
-  const { deps, nodeId } = ctx;
+  const { deps, presenceNode: nodeId } = ctx;
   const { bus } = deps;
   const { presence, messages } = deps;
   const { feed } = ctx;
