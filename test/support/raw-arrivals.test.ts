@@ -28,7 +28,7 @@ async function startFaultyGateway(live: ChatMessage[]) {
   io.on('connection', (socket) => {
     socket.emit('session', { user: { id: socket.id, name: 'member' }, node: 'faulty' });
     socket.on('room:join', ({ room }, ack) => {
-      ack({ ok: true, room, members: [], epoch: 'e1', history: [] });
+      ack({ ok: true, room, members: [], memberCount: 0, epoch: 'e1', history: [] });
       for (const m of live) socket.emit('message', m);
     });
   });

@@ -63,7 +63,10 @@ export type AckCallback<T extends object = object> = (response: Ack<T>) => void;
 
 export interface RoomJoinResult {
   room: string;
+  /** The users in the room now, across the cluster: all of them, or a sample of 500 in a bigger room. */
   members: User[];
+  /** How many users are in the room (may count members of a gateway that just died, for a few seconds). */
+  memberCount: number;
   /** The latest messages (at most 50), oldest first; or, when resuming, every message after `since.seq`. */
   history: ChatMessage[];
   /** The room's current epoch. */

@@ -31,7 +31,37 @@ export const LIMITS = {
    * a bigger frame closes only the connection that sent it.
    */
   maxFrameBytes: 64 * 1024,
+  /**
+   * Largest answer the server sends (an ack or an event). A history page that would be bigger holds fewer
+   * messages (page on with `before`); a resume that would be bigger answers `recovered: false` (reload).
+   */
+  maxAnswerBytes: 1024 * 1024,
+  /** Members listed in a `room:join` ack; a bigger room lists a sample of this many and says `memberCount`. */
+  joinMembersMax: 500,
 } as const;
+
+/**
+ * An upper bound of a message's size on the wire, without encoding it: every UTF-16 code unit of its text and
+ * sender name at 3 bytes (UTF-8's worst case, or a JSON escape), plus its other fields.
+ */
+export function messageSizeBound(message: { text: string; user: { id: string; name: string } }): number {
+  return 3 * (message.text.length + message.user.name.length) + message.user.id.length + 256;
+}
+
+/** The longest run of `messages` from the end (the newest) whose size bounds fit in `budget` bytes. */
+export function newestWithin<M extends { text: string; user: { id: string; name: string } }>(
+  messages: readonly M[],
+  budget: number,
+): M[] {
+  let bytes = 0;
+  let from = messages.length;
+  while (from > 0) {
+    bytes += messageSizeBound(messages[from - 1]!);
+    if (bytes > budget) break;
+    from -= 1;
+  }
+  return messages.slice(from);
+}
 
 /** Allowed room-name characters, as a pattern anchored at both ends. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;

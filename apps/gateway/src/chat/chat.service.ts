@@ -1,4 +1,4 @@
-import { type ChatMessage, ChorusError, LIMITS } from '@chorus/protocol';
+import { type ChatMessage, ChorusError, LIMITS, newestWithin } from '@chorus/protocol';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import { timed } from '../metrics/metrics';
@@ -16,6 +16,9 @@ export interface ChatService {
     request: { room: string; before?: number | undefined; limit?: number | undefined },
   ): Promise<ChatMessage[]>;
 }
+
+/** What a page of history may take of an answer, leaving room for the envelope. */
+const HISTORY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 4096;
 
 /** How long a client is asked to wait when the gateway has too many sends in flight. */
 const OVERLOAD_RETRY_MS = 200;
@@ -63,7 +66,8 @@ export function createChatService(
         before === undefined
           ? await deps.messages.latest(room, limit)
           : await deps.messages.before(room, before, limit);
-      return page.messages;
+      // Long texts make a full page too big to send: fewer, the newest ones; the client pages on with before.
+      return newestWithin(page.messages, HISTORY_BUDGET_BYTES);
     },
   };
 }

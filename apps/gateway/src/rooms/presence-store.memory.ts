@@ -1,5 +1,11 @@
 import type { RoomSummary, User } from '@chorus/protocol';
-import { type Membership, type PresenceStore, type RoomsPage, sortRooms } from './presence-store';
+import {
+  type Membership,
+  type PresenceStore,
+  type RoomMembers,
+  type RoomsPage,
+  sortRooms,
+} from './presence-store';
 
 /** The embedded-mode presence store: one process holds every connection, so no heartbeats are needed. */
 export class MemoryPresenceStore implements PresenceStore {
@@ -24,8 +30,9 @@ export class MemoryPresenceStore implements PresenceStore {
     return existed;
   }
 
-  async members(room: string): Promise<User[]> {
-    return distinctUsers(this.#rooms.get(room)?.values() ?? []);
+  async members(room: string, limit: number): Promise<RoomMembers> {
+    const users = distinctUsers(this.#rooms.get(room)?.values() ?? []);
+    return { users: users.slice(0, limit), count: users.length };
   }
 
   // One process and no network hop: sorting the rooms on each call is cheap enough here (the caller's

@@ -1,7 +1,13 @@
 import type { RoomSummary, User } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
-import { type Membership, NODE_TTL_MS, type PresenceStore, type RoomsPage } from './presence-store';
+import {
+  type Membership,
+  NODE_TTL_MS,
+  type PresenceStore,
+  type RoomMembers,
+  type RoomsPage,
+} from './presence-store';
 
 // Layout: every presence key carries the hash tag {presence}, so the scripts below touch one slot and stay
 // atomic on Redis Cluster too. Times come from Redis (TIME), so gateway clocks need not agree.
@@ -65,14 +71,20 @@ local function live(field)
 end
 `;
 
-// Returns the user JSON of every member whose node is alive.
+// Returns {distinct users, the user JSON of (up to ARGV[2]) members whose node is alive}: all of them in a
+// small room, a random sample in a big one (HRANDFIELD reads only what it returns).
 const MEMBERS_LUA = `${liveLua('KEYS[2]')}
-local fields = redis.call('HGETALL', KEYS[1])
+local fields
+if redis.call('HLEN', KEYS[1]) <= tonumber(ARGV[2]) then
+  fields = redis.call('HGETALL', KEYS[1])
+else
+  fields = redis.call('HRANDFIELD', KEYS[1], ARGV[2], 'WITHVALUES')
+end
 local out = {}
 for i = 1, #fields, 2 do
   if live(fields[i]) then out[#out + 1] = fields[i + 1] end
 end
-return out
+return {redis.call('HLEN', KEYS[3]), out}
 `;
 
 // Drops every membership of the nodes named in ARGV[3..], or, when none is named, of every expired node.
@@ -105,7 +117,7 @@ return now
 type ScriptedRedis = RedisClient & {
   chorusPresenceJoin(...args: string[]): Promise<number>;
   chorusPresenceLeave(...args: string[]): Promise<number>;
-  chorusPresenceMembers(...args: (string | number)[]): Promise<string[]>;
+  chorusPresenceMembers(...args: (string | number)[]): Promise<[number, string[]]>;
   chorusPresenceSweep(...args: (string | number)[]): Promise<number>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
 };
@@ -129,7 +141,7 @@ export class RedisPresenceStore implements PresenceStore {
     if (!('chorusPresenceJoin' in redis)) {
       redis.defineCommand('chorusPresenceJoin', { numberOfKeys: 6, lua: JOIN_LUA });
       redis.defineCommand('chorusPresenceLeave', { numberOfKeys: 5, lua: LEAVE_LUA });
-      redis.defineCommand('chorusPresenceMembers', { numberOfKeys: 2, lua: MEMBERS_LUA });
+      redis.defineCommand('chorusPresenceMembers', { numberOfKeys: 3, lua: MEMBERS_LUA });
       redis.defineCommand('chorusPresenceSweep', { numberOfKeys: 3, lua: SWEEP_LUA });
       redis.defineCommand('chorusPresenceHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_LUA });
     }
@@ -170,16 +182,22 @@ export class RedisPresenceStore implements PresenceStore {
     return removed === 1;
   }
 
-  async members(room: string): Promise<User[]> {
-    const values = await withRedis(() =>
-      this.#redis.chorusPresenceMembers(this.#roomKey(room), this.#nodesKey, this.#ttl),
+  async members(room: string, limit: number): Promise<RoomMembers> {
+    const [count, values] = await withRedis(() =>
+      this.#redis.chorusPresenceMembers(
+        this.#roomKey(room),
+        this.#nodesKey,
+        this.#usersKey(room),
+        this.#ttl,
+        limit,
+      ),
     );
     const users = new Map<string, User>();
     for (const value of values) {
       const user = JSON.parse(value) as User;
       if (!users.has(user.id)) users.set(user.id, user);
     }
-    return [...users.values()];
+    return { users: [...users.values()].slice(0, limit), count: Math.max(count, users.size) };
   }
 
   async rooms({ offset, limit }: RoomsPage): Promise<RoomSummary[]> {

@@ -20,8 +20,11 @@ export interface PresenceStore {
   join(membership: Membership): Promise<boolean>;
   /** Removes the membership; resolves true when it existed. */
   leave(membership: Membership): Promise<boolean>;
-  /** The distinct users in `room` on live gateways. */
-  members(room: string): Promise<User[]>;
+  /**
+   * The distinct users in `room` on live gateways: all of them, or a sample of about `limit` in a bigger room,
+   * so a join costs the same in a room of ten and of ten thousand.
+   */
+  members(room: string, limit: number): Promise<RoomMembers>;
   /**
    * One page of the rooms with members, busiest first (ties by name), from an index kept up to date by
    * join, leave and sweep: its cost depends on the page, not on how many rooms exist. Counts may include a
@@ -34,6 +37,13 @@ export interface PresenceStore {
   removeNode(node: string): Promise<void>;
   /** Drops the memberships of gateways whose heartbeat expired; resolves to how many gateways were swept. */
   sweep(): Promise<number>;
+}
+
+/** Who is in a room: every distinct user, or a sample of `limit` of them in a bigger room, and how many there are. */
+export interface RoomMembers {
+  users: User[];
+  /** Distinct users; may count a dead gateway's members until they are swept. */
+  count: number;
 }
 
 /** A page of `rooms`: skip `offset` rooms, return at most `limit`. */

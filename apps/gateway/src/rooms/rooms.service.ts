@@ -2,6 +2,7 @@ import {
   type ChatMessage,
   ChorusError,
   LIMITS,
+  messageSizeBound,
   type Position,
   type PresenceEvent,
   type RoomJoinResult,
@@ -13,6 +14,8 @@ import type { GatewayContext } from '../context';
 /** Most messages a resuming join replays; a longer gap answers `recovered: false` and the client reloads. */
 export const MAX_REPLAY = 5_000;
 const REPLAY_PAGE = 500;
+/** What a resume's history may take of the join ack, leaving room for the members and the envelope. */
+const REPLAY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 256 * 1024;
 /** Longest a join waits for the gateway's feed to reach what the join read. */
 const FEED_CATCH_UP_MS = 3_000;
 
@@ -38,12 +41,16 @@ export function createRoomService(ctx: GatewayContext): RoomService {
   ): Promise<{ epoch: string; messages: ChatMessage[] } | null> {
     const out: ChatMessage[] = [];
     let after = since.seq;
+    let bytes = 0;
     for (;;) {
       const page = await messages.after(room, after, REPLAY_PAGE);
       if (page.epoch !== since.epoch || !page.complete) return null;
       for (const message of page.messages) {
         // A hole (a seq never written) cannot be replayed either: the client reloads instead.
         if (message.seq !== after + 1) return null;
+        // An answer past the size cap is not sent: the client reloads the latest history instead.
+        bytes += messageSizeBound(message);
+        if (bytes > REPLAY_BUDGET_BYTES) return null;
         out.push(message);
         after = message.seq;
       }
@@ -100,7 +107,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
           conn.log.info({ room }, 'joined room');
         }
         const [members, resumed] = await Promise.all([
-          presence.members(room),
+          presence.members(room, LIMITS.joinMembersMax),
           since ? replay(room, since) : Promise.resolve(null),
         ]);
         const page = resumed ?? (await messages.latest(room, LIMITS.joinHistory));
@@ -122,7 +129,8 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         conn.subscribe(room);
         return {
           room,
-          members,
+          members: members.users,
+          memberCount: members.count,
           epoch: page.epoch,
           history,
           ...(since ? { recovered: resumed !== null } : {}),
