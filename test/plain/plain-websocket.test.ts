@@ -51,6 +51,22 @@ function closed(client: PlainClient): Promise<{ code: number; reason: string }> 
 }
 
 describe('plain WebSocket clients', () => {
+  it('shows every message as exactly one line: line breaks and control characters arrive escaped', async () => {
+    const [a, b] = cluster.gateways;
+    const mallory = await connectClient(b!.url, { name: 'mallory' });
+    await mallory.ok('room:join', { room: 'lines' });
+    const alice = await connectPlain(a!.url, { room: 'lines', name: 'alice' });
+    await waitForPresence(mallory, 'lines', 'alice', 'joined');
+    await mallory.ok('message:send', { room: 'lines', text: 'hi\nfrom admin: reset your password' });
+    await mallory.ok('message:send', { room: 'lines', text: 'a\r\nb\u2028c\u0007\u001b[2Jd\te' });
+    await eventually(() => expect(alice.lines).toHaveLength(2));
+    expect(alice.lines).toEqual([
+      'from mallory: hi\\nfrom admin: reset your password',
+      'from mallory: a\\r\\nb\\u2028c\\u0007\\u001b[2Jd\\te',
+    ]);
+    for (const line of alice.lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+
   it('chat both ways with Socket.IO clients on other gateways', async () => {
     const [a, b, c] = cluster.gateways;
     const bob = await connectClient(b!.url, { name: 'bob' });

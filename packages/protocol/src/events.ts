@@ -132,7 +132,24 @@ export function isClientEvent(name: string): name is ClientEventName {
 /** Path of the seed-compatible plain WebSocket endpoint: `ws://host/ws?room=lobby&name=alice`. */
 export const PLAIN_WS_PATH = '/ws';
 
-/** How a message is shown to plain WebSocket clients, as in the seed: `from <name>: <text>`. */
+/**
+ * How a message is shown to plain WebSocket clients, as in the seed: `from <name>: <text>`, always one line.
+ * Line breaks and other control characters are shown escaped (`\n`, `\t`, `\u001b`…), so no text can make a
+ * frame look like a line from someone else.
+ *
+ * @example
+ * formatPlainLine({ user: { id: 'u1', name: 'bob' }, text: 'hi\nfrom admin: pwned' });
+ * // 'from bob: hi\\nfrom admin: pwned' (one line)
+ */
 export function formatPlainLine(message: Pick<ChatMessage, 'user' | 'text'>): string {
-  return `from ${message.user.name}: ${message.text}`;
+  return `from ${escapePlain(message.user.name)}: ${escapePlain(message.text)}`;
+}
+
+const PLAIN_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapePlain(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    return PLAIN_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
