@@ -10,8 +10,9 @@
 # folders: no sources, no compiler, no dev dependencies.
 # test/deploy/ checks this file against the compose file, the Kubernetes manifests and the gateway's config.
 
-# Node 20 is what the project is developed and tested on (package.json "engines"); change it here for all stages.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# A current Node LTS: Node 20 reached end of life. The code itself needs Node >= 20.19 (package.json "engines").
+# Change it here for all stages.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Every workspace's package.json, which `npm ci` needs to match the lockfile, and nothing else: the install layers
 # below are reused until a manifest changes, and a new workspace is picked up without editing this file.

@@ -70,6 +70,10 @@ describe('the gateway image (Dockerfile)', () => {
     for (const stage of dockerfile.stages)
       expect(stage.from).toMatch(/^node:\d+(\.\d+)*-(bookworm-slim|alpine)/);
     expect(new Set(dockerfile.stages.map((s) => s.from)).size).toBe(1);
+    // A maintained LTS line: even-numbered, 22 or newer (Node 20 reached end of life).
+    const major = Number(/^node:(\d+)/.exec(dockerfile.stages[0]!.from)![1]);
+    expect(major % 2, 'an LTS (even) Node line').toBe(0);
+    expect(major).toBeGreaterThanOrEqual(22);
 
     const build = stageNamed('build');
     const runs = instructions(build, 'RUN').map((i) => i.args);

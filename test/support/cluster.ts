@@ -45,6 +45,9 @@ export interface ClusterOptions {
   /** Request budget per Socket.IO connection; the product default when omitted. */
   requestLimits?: RequestLimits;
   allowedOrigins?: string[];
+  /** `PUBLIC_URL` and `ALLOWED_HOSTS` of the gateways. */
+  publicUrl?: string;
+  allowedHosts?: string[];
   webRoot?: string;
   /** Per-gateway Redis URL (e.g. through a fault-injecting proxy), by gateway index; falls back to `redisUrl`. */
   redisUrlFor?: (index: number) => string | undefined;
@@ -114,6 +117,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       rateLimit: options.rateLimit ?? { perSecond: 1000, burst: 1000 },
       requestLimits: options.requestLimits,
       allowedOrigins: options.allowedOrigins,
+      publicUrl: options.publicUrl,
+      allowedHosts: options.allowedHosts,
       webRoot: options.webRoot,
       metrics,
       adminToken: options.adminToken,

@@ -33,6 +33,13 @@ export interface Config {
   logPretty: boolean;
   /** `ALLOWED_ORIGINS` (default unset: same host only): comma-separated browser origins allowed to connect. */
   allowedOrigins: readonly string[] | undefined;
+  /**
+   * `PUBLIC_URL` (default unset): where users reach the cluster, e.g. `https://chat.example.com`. Its host is
+   * served (besides localhost names and IP addresses) and its scheme is expected of browser origins.
+   */
+  publicUrl: string | undefined;
+  /** `ALLOWED_HOSTS` (default unset): more `Host` names to serve, comma-separated; `*.example.com`, or `*` for any. */
+  allowedHosts: readonly string[] | undefined;
   /** `HISTORY_CAP` (default 10000): messages kept per room. */
   historyCap: number;
   /** `ROOM_TTL_SECONDS` (default 2592000, 30 days): a room nobody wrote to for this long is deleted. */
@@ -114,6 +121,23 @@ const EnvSchema = z.object({
         .filter(Boolean),
     )
     .optional(),
+  PUBLIC_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/[^\s/]+\/?$/.test(value), 'must look like https://chat.example.com')
+    .optional(),
+  ALLOWED_HOSTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine(
+      (hosts) => hosts.every((h) => h === '*' || /^(\*\.)?[a-z0-9.-]+$/.test(h)),
+      'must be host names, *.domain or *, comma-separated',
+    )
+    .optional(),
   HISTORY_CAP: int(100, 10_000_000).default(10_000),
   ROOM_TTL_SECONDS: int(60, 10 * 365 * 24 * 3600).default(30 * 24 * 3600),
   RATE_LIMIT_PER_SECOND: int(1, 100_000).default(10),
@@ -188,6 +212,8 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_FORMAT === 'pretty' || (e.LOG_FORMAT === 'auto' && isTTY),
     allowedOrigins: e.ALLOWED_ORIGINS && Object.freeze(e.ALLOWED_ORIGINS),
+    publicUrl: e.PUBLIC_URL,
+    allowedHosts: e.ALLOWED_HOSTS && Object.freeze(e.ALLOWED_HOSTS),
     historyCap: e.HISTORY_CAP,
     roomTtlSeconds: e.ROOM_TTL_SECONDS,
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),

@@ -8,8 +8,8 @@ import { LocalSinks } from './chat/delivery';
 import { RoomFeed } from './chat/room-feed';
 import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
+import { AccessPolicy } from './http/access';
 import { createHttpApp } from './http/app';
-import { originAllowed } from './http/origin';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
 import { startRebalancer } from './lifecycle/rebalancer';
@@ -28,6 +28,10 @@ export interface GatewayOptions {
   webRoot?: string | undefined;
   /** Browser origins allowed to connect; undefined means same host only. */
   allowedOrigins?: readonly string[] | undefined;
+  /** Where users reach the cluster (`PUBLIC_URL`): its host is served and its scheme expected of origins. */
+  publicUrl?: string | undefined;
+  /** More `Host` names to serve besides localhost, IP addresses and `publicUrl`'s host (`ALLOWED_HOSTS`). */
+  allowedHosts?: readonly string[] | undefined;
   rateLimit?: { perSecond: number; burst: number };
   /** Every request of a Socket.IO connection (default `DEFAULT_REQUEST_LIMITS`). */
   requestLimits?: RequestLimits | undefined;
@@ -87,6 +91,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const metrics = options.metrics ?? createMetrics(options.nodeId);
   const presenceNode = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
 
+  const access = new AccessPolicy(options);
   const readiness = new Readiness({
     check: () => deps.checkReady(),
     logger,
@@ -100,6 +105,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     webRoot: options.webRoot,
     isDraining: () => draining,
     readiness: () => readiness.state(),
+    access,
     metrics,
     adminToken: options.adminToken,
   });
@@ -112,7 +118,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     serveClient: false,
     allowRequest: (req, callback) => {
       if (draining) callback('draining', false);
-      else callback(null, originAllowed(req, options.allowedOrigins));
+      // Refused as 403 Forbidden, whether for the host or the origin.
+      else callback(null, access.check(req) === undefined);
     },
     ...(options.allowedOrigins
       ? {
@@ -171,7 +178,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rooms,
     chat,
     sinks,
-    allowedOrigins: options.allowedOrigins,
+    access,
     rateLimit,
     isDraining: () => draining,
   });

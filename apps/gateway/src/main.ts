@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     logger,
     webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
     allowedOrigins: config.allowedOrigins,
+    publicUrl: config.publicUrl,
+    allowedHosts: config.allowedHosts,
     rateLimit: config.rateLimit,
     requestLimits: config.requestLimits,
     readinessGraceMs: config.readinessGraceMs,

@@ -4,6 +4,8 @@ import type { ClusterView } from '@chorus/protocol';
 import express, { type Request, type Router } from 'express';
 import type { GatewayDeps } from '../deps';
 import { connectionSpread } from '../lifecycle/rebalancer';
+import { FailureLockout } from '../limits/failure-lockout';
+import { limitedWarn } from '../limits/log-limiter';
 import type { Logger } from '../logger';
 
 /** Rooms listed on the cluster page, busiest first. */
@@ -32,6 +34,9 @@ export function createAdminRoutes(options: AdminRoutesOptions): Router {
   const router = express.Router();
   const expected = digest(options.token);
   const log = options.logger.child({ component: 'admin' });
+  // Guessing the token: 10 tries per address, then one a minute; and at most a line a second in the log.
+  const lockout = new FailureLockout();
+  const warn = limitedWarn(log);
 
   const authorized = (req: Request): boolean => {
     const match = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '');
@@ -41,8 +46,16 @@ export function createAdminRoutes(options: AdminRoutesOptions): Router {
 
   router.get('/admin/api/cluster', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const lockedMs = lockout.lockedForMs(address);
+    if (lockedMs > 0) {
+      res.setHeader('Retry-After', String(Math.ceil(lockedMs / 1000)));
+      res.status(429).json({ error: 'too many failed attempts' });
+      return;
+    }
     if (!authorized(req)) {
-      log.warn({ ip: req.ip }, 'admin request refused');
+      lockout.failed(address);
+      warn({ ip: address }, 'admin request refused');
       res.setHeader('WWW-Authenticate', 'Bearer realm="chorus-admin"');
       res.status(401).json({ error: 'unauthorized' });
       return;

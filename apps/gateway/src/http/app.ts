@@ -4,6 +4,7 @@ import type { GatewayDeps } from '../deps';
 import type { ReadinessState } from '../lifecycle/readiness';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/metrics';
+import type { AccessPolicy } from './access';
 
 export interface HttpAppOptions {
   nodeId: string;
@@ -15,6 +16,8 @@ export interface HttpAppOptions {
   isDraining: () => boolean;
   /** Whether the backing services let this gateway serve (judged in the background). */
   readiness: () => ReadinessState;
+  /** Which `Host` names the page and the admin API answer to. */
+  access: AccessPolicy;
   /** Served in the Prometheus text format at `/metrics`. */
   metrics: GatewayMetrics;
   /** Bearer token of the admin API and page (`/admin`); undefined means they answer 404. */
@@ -31,6 +34,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
+    // No site may frame a Chorus page (clickjacking); the CSPs below say it too.
+    res.setHeader('X-Frame-Options', 'DENY');
     next();
   });
 
@@ -60,6 +65,13 @@ export function createHttpApp(options: HttpAppOptions): Express {
     }
   });
 
+  // Probes and scrapes come with whatever Host the platform uses (a pod IP, `chorus-lb`): answered before the
+  // host check. Everything after it is only for hosts this cluster serves (DNS rebinding).
+  app.use((req, res, next) => {
+    if (options.access.hostAllowed(req)) return next();
+    res.status(421).json({ error: 'unknown host' });
+  });
+
   if (options.adminToken) {
     app.use(
       createAdminRoutes({
@@ -73,13 +85,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
   }
 
   if (options.webRoot) {
+    // Source maps stay private, and the cluster page's files exist only while the admin page is on.
+    app.use((req, res, next) => {
+      if (req.path.endsWith('.map') || (!options.adminToken && req.path.startsWith('/admin'))) {
+        res.status(404).json({ error: 'not found' });
+        return;
+      }
+      next();
+    });
     app.use(
       express.static(options.webRoot, {
         index: 'index.html',
         setHeaders: (res) => {
           res.setHeader(
             'Content-Security-Policy',
-            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'",
+            "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
           );
         },
       }),

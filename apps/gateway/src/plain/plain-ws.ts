@@ -16,7 +16,7 @@ import type { ChatService } from '../chat/chat.service';
 import type { LocalSinks } from '../chat/delivery';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
-import { originAllowed } from '../http/origin';
+import type { AccessPolicy } from '../http/access';
 import { TokenBucket } from '../limits/token-bucket';
 import type { RoomService } from '../rooms/rooms.service';
 import { toAckError } from '../socket/ack';
@@ -26,7 +26,8 @@ export interface PlainWsOptions {
   rooms: RoomService;
   chat: ChatService;
   sinks: LocalSinks;
-  allowedOrigins: readonly string[] | undefined;
+  /** Which hosts and browser origins may connect. */
+  access: AccessPolicy;
   rateLimit: { perSecond: number; burst: number };
   /** While true, new plain connections are refused with 503. */
   isDraining: () => boolean;
@@ -54,7 +55,13 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
       return;
     }
     if (options.isDraining()) return reject(socket, 503, 'Service Unavailable');
-    if (!originAllowed(req, options.allowedOrigins)) return reject(socket, 403, 'Forbidden origin');
+    const refusal = options.access.check(req);
+    if (refusal)
+      return reject(
+        socket,
+        refusal.status,
+        refusal.status === 421 ? 'Misdirected Request' : 'Forbidden origin',
+      );
     const room = RoomSchema.safeParse(url.searchParams.get('room') ?? 'lobby');
     const name = NameSchema.optional().safeParse(url.searchParams.get('name') ?? undefined);
     if (!room.success) return reject(socket, 400, `Bad room: ${room.error.issues[0]?.message}`);
