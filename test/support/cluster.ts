@@ -58,6 +58,8 @@ export interface ClusterOptions {
   adminToken?: string;
   /** How long Redis may be in trouble before `/readyz` turns 503 (product default 10 s). */
   readinessGraceMs?: number;
+  /** Unsent bytes before a connection is closed as a slow consumer (product default 4 MiB). */
+  maxBufferedBytes?: number;
   /** Sends one gateway may have waiting on Redis (product default 2000). */
   maxSendsInFlight?: number;
   /** Connection rebalancing; off unless given, so tests' lopsided clusters are left as they are. */
@@ -124,6 +126,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       adminToken: options.adminToken,
       readinessGraceMs: options.readinessGraceMs,
       maxSendsInFlight: options.maxSendsInFlight,
+      maxBufferedBytes: options.maxBufferedBytes,
       rebalance: options.rebalance ?? false,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -27,6 +27,11 @@ export interface RawSocketIoClient {
   emit(event: string, argsJson: string): void;
   /** Whether the connection is still open. */
   isOpen(): boolean;
+  /**
+   * Stops reading from the socket (the kernel buffers fill, then the server's), while the connection stays
+   * open: a slow consumer.
+   */
+  stopReading(): void;
   close(): void;
 }
 
@@ -64,6 +69,7 @@ export async function connectRawSocketIo(url: string): Promise<RawSocketIoClient
     },
     emit: (event, argsJson) => ws.send(`42[${JSON.stringify(event)},${argsJson}]`),
     isOpen: () => ws.readyState === WebSocket.OPEN,
+    stopReading: () => (ws as unknown as { _socket: { pause(): void } })._socket.pause(),
     close: () => ws.terminate(),
   };
   openRaw.push(client);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import * as z from 'zod';
 import { DEFAULT_MAX_SENDS_IN_FLIGHT } from './chat/chat.service';
 import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
+import { DEFAULT_MAX_BUFFERED_BYTES } from './limits/slow-consumers';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
 export interface Config {
@@ -57,6 +58,8 @@ export interface Config {
    * moves up to `REBALANCE_PER_SECOND` (default 5) connections a second off to the others.
    */
   rebalance: { intervalMs: number; perSecond: number; tolerance: number } | false;
+  /** `MAX_BUFFERED_BYTES` (default 4194304, 4 MiB): unsent output a connection may have before it is closed. */
+  maxBufferedBytes: number;
   /** `MAX_SENDS_IN_FLIGHT` (default 2000): sends this gateway may have waiting on Redis; more get `RATE_LIMITED`. */
   maxSendsInFlight: number;
   /**
@@ -146,6 +149,7 @@ const EnvSchema = z.object({
   REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
   MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
   MAX_SENDS_IN_FLIGHT: int(1, 1_000_000).default(DEFAULT_MAX_SENDS_IN_FLIGHT),
+  MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_BUFFERED_BYTES),
   REBALANCE_INTERVAL_MS: int(0, 3_600_000).default(5_000),
   REBALANCE_PER_SECOND: int(1, 10_000).default(5),
   REBALANCE_TOLERANCE_PERCENT: int(1, 1_000).default(20),
@@ -223,6 +227,7 @@ export function loadConfig(
       maxInflight: e.MAX_REQUESTS_IN_FLIGHT,
     }),
     maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
+    maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     rebalance:
       e.REBALANCE_INTERVAL_MS === 0
         ? false

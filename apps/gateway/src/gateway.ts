@@ -13,7 +13,9 @@ import { createHttpApp } from './http/app';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
 import { startRebalancer } from './lifecycle/rebalancer';
+import { limitedWarn } from './limits/log-limiter';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits/request-budget';
+import { DEFAULT_MAX_BUFFERED_BYTES, watchSlowConsumers } from './limits/slow-consumers';
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
@@ -44,6 +46,8 @@ export interface GatewayOptions {
    * Defaults: look every 5 s, shed up to 5 connections a second while more than 20% above the average.
    */
   rebalance?: { intervalMs?: number; perSecond?: number; tolerance?: number } | false | undefined;
+  /** Bytes a connection may have unsent before it is closed as a slow consumer (default 4 MiB). */
+  maxBufferedBytes?: number | undefined;
   /** Sends this gateway may have waiting on Redis at once; more are answered `RATE_LIMITED` (default 2000). */
   maxSendsInFlight?: number | undefined;
   /** How long Redis may be in trouble before `/readyz` turns 503 (default 10 s; see `Readiness`). */
@@ -180,6 +184,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     sinks,
     access,
     rateLimit,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     isDraining: () => draining,
   });
 
@@ -214,6 +219,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
           },
           onSpread: (spread) => metrics.connectionSpread.set(spread),
         });
+
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const slowWarn = limitedWarn(logger);
+  const slowConsumers = watchSlowConsumers(() => io.of('/').sockets.values(), {
+    maxBytes: maxBufferedBytes,
+    onClose: (socket, bytes) => {
+      metrics.slowConsumers.inc({ transport: 'socketio' });
+      slowWarn({ socket: socket.id, user: socket.data.user?.id, bytes }, 'closed a slow consumer');
+    },
+  });
 
   const listening = deps.bus.listen({
     message: (message) => {
@@ -255,6 +270,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     clearInterval(heartbeat);
     readiness.stop();
     rebalancer?.stop();
+    slowConsumers.stop();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');

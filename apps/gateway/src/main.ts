@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     requestLimits: config.requestLimits,
     readinessGraceMs: config.readinessGraceMs,
     maxSendsInFlight: config.maxSendsInFlight,
+    maxBufferedBytes: config.maxBufferedBytes,
     rebalance: config.rebalance,
     metrics,
     adminToken: config.adminToken,

@@ -38,6 +38,7 @@ export interface GatewayMetrics {
   readonly feedResyncs: Counter;
   readonly busFrames: Counter<'kind'>;
   readonly rebalanced: Counter;
+  readonly slowConsumers: Counter<'transport'>;
   readonly connectionSpread: Gauge;
   /** Payloads refused as invalid (schema, unknown event, missing ack, bad plain frame), by `transport`. */
   readonly invalidPayloads: Counter<'transport'>;
@@ -176,6 +177,12 @@ export function createMetrics(nodeId: string, options: MetricsOptions = {}): Gat
       name: 'chorus_bus_frames_total',
       help: 'Frames this gateway heard on the room bus, by kind (message, presence): only rooms it hosts members of.',
       labelNames: ['kind'],
+      registers,
+    }),
+    slowConsumers: new Counter({
+      name: 'chorus_slow_consumers_total',
+      help: 'Connections closed because they had more unsent output than MAX_BUFFERED_BYTES (they stopped reading), by transport.',
+      labelNames: ['transport'],
       registers,
     }),
     rebalanced: new Counter({

@@ -29,6 +29,8 @@ export interface PlainWsOptions {
   /** Which hosts and browser origins may connect. */
   access: AccessPolicy;
   rateLimit: { perSecond: number; burst: number };
+  /** Bytes a plain client may have unsent before it is closed as a slow consumer. */
+  maxBufferedBytes: number;
   /** While true, new plain connections are refused with 503. */
   isDraining: () => boolean;
 }
@@ -77,7 +79,15 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const connLog = log.child({ socket: id, user: user.id, room });
     const sink = {
       deliver: (message: ChatMessage) => {
-        if (ws.readyState === ws.OPEN) ws.send(formatPlainLine(message));
+        if (ws.readyState !== ws.OPEN) return;
+        // A client that stopped reading is dropped rather than buffered for without end.
+        if (ws.bufferedAmount > options.maxBufferedBytes) {
+          ctx.metrics.slowConsumers.inc({ transport: 'plain' });
+          connLog.warn({ bytes: ws.bufferedAmount }, 'closed a slow consumer');
+          ws.terminate();
+          return;
+        }
+        ws.send(formatPlainLine(message));
       },
       // The seed protocol has no resume: tell the client to reconnect, which starts it afresh.
       reset: () => ws.close(1012, 'room history reset, reconnect'),
