@@ -64,7 +64,9 @@ describe('plain WebSocket clients', () => {
       'from mallory: hi\\nfrom admin: reset your password',
       'from mallory: a\\r\\nb\\u2028c\\u0007\\u001b[2Jd\\te',
     ]);
-    for (const line of alice.lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no raw control character may reach the client
+    const controls = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+    for (const line of alice.lines) expect(line).not.toMatch(controls);
   });
 
   it('chat both ways with Socket.IO clients on other gateways', async () => {
