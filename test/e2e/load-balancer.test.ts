@@ -22,6 +22,9 @@ beforeAll(async () => {
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_SECOND: '100',
       RATE_LIMIT_BURST: '100',
+      // Behind the balancer every test client is 127.0.0.1: one address, many people.
+      ADDRESS_SEND_RATE: '100000',
+      ADDRESS_SEND_BURST: '100000',
       READINESS_GRACE_MS: '1500',
       // Rebalancing has its own test (rebalancing.test.ts); here it would add moves to the counted ones.
       REBALANCE_INTERVAL_MS: '0',

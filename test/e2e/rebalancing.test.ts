@@ -20,6 +20,9 @@ beforeAll(async () => {
       LOG_LEVEL: 'info',
       RATE_LIMIT_PER_SECOND: '100',
       RATE_LIMIT_BURST: '100',
+      // Behind the balancer every test client is 127.0.0.1: one address, many people.
+      ADDRESS_SEND_RATE: '100000',
+      ADDRESS_SEND_BURST: '100000',
       REBALANCE_INTERVAL_MS: '1000',
       REBALANCE_PER_SECOND: '4',
       DRAIN_NOTICE_MS: '1500',

@@ -10,6 +10,11 @@ import type { TestRedis } from './redis';
 export const CHAOS_GATEWAY_ENV: Readonly<Record<string, string>> = Object.freeze({
   RATE_LIMIT_PER_SECOND: '1000',
   RATE_LIMIT_BURST: '1000',
+  // Every chaos client connects from 127.0.0.1: one address, far more traffic than one person's.
+  ADDRESS_SEND_RATE: '100000',
+  ADDRESS_SEND_BURST: '100000',
+  ADDRESS_NEW_ROOM_RATE: '100000',
+  ADDRESS_NEW_ROOM_BURST: '100000',
 });
 
 /** `urls` rotated by `i`, so client i starts on gateway i mod n and moves on in the same order. */

@@ -45,6 +45,8 @@ export interface ConnectOptions {
   name?: string;
   transports?: ('websocket' | 'polling')[];
   auth?: Record<string, unknown>;
+  /** Headers of the handshake, e.g. `x-forwarded-for` as a balancer would add it. */
+  extraHeaders?: Record<string, string>;
 }
 
 /** Connects to `url` and waits for the `session` event. */
@@ -55,6 +57,7 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
     reconnection: false,
     forceNew: true,
     timeout: 5_000,
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
   });
   const messages: ChatMessage[] = [];
   const presence: PresenceEvent[] = [];

@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
 import { createGateway, type Gateway } from '../../apps/gateway/src/gateway';
+import type { AddressLimits } from '../../apps/gateway/src/limits/address-limiter';
 import type { RequestLimits } from '../../apps/gateway/src/limits/request-budget';
+
+const GENEROUS_ADDRESS_LIMITS: AddressLimits = {
+  maxConnections: 100_000,
+  sends: { perSecond: 100_000, burst: 100_000 },
+  newRooms: { perSecond: 100_000, burst: 100_000 },
+};
+
 import type { Logger } from '../../apps/gateway/src/logger';
 import { createMetrics, type GatewayMetrics } from '../../apps/gateway/src/metrics/metrics';
 import { uniquePrefix } from './redis';
@@ -58,6 +66,11 @@ export interface ClusterOptions {
   adminToken?: string;
   /** How long Redis may be in trouble before `/readyz` turns 503 (product default 10 s). */
   readinessGraceMs?: number;
+  /**
+   * Per-address limits; generous unless given, since every test client connects from 127.0.0.1 (the product
+   * defaults would make one test's many clients one heavy user).
+   */
+  addressLimits?: AddressLimits;
   /** Unsent bytes before a connection is closed as a slow consumer (product default 4 MiB). */
   maxBufferedBytes?: number;
   /** Sends one gateway may have waiting on Redis (product default 2000). */
@@ -127,6 +140,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       readinessGraceMs: options.readinessGraceMs,
       maxSendsInFlight: options.maxSendsInFlight,
       maxBufferedBytes: options.maxBufferedBytes,
+      addressLimits: options.addressLimits ?? GENEROUS_ADDRESS_LIMITS,
       rebalance: options.rebalance ?? false,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import * as z from 'zod';
 import { DEFAULT_MAX_SENDS_IN_FLIGHT } from './chat/chat.service';
+import { DEFAULT_TRUSTED_PROXIES } from './http/client-address';
+import { DEFAULT_ADDRESS_LIMITS } from './limits/address-limiter';
 import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './limits/slow-consumers';
 
@@ -58,6 +61,21 @@ export interface Config {
    * moves up to `REBALANCE_PER_SECOND` (default 5) connections a second off to the others.
    */
   rebalance: { intervalMs: number; perSecond: number; tolerance: number } | false;
+  /**
+   * Limits per client address, across the cluster: `MAX_CONNECTIONS_PER_ADDRESS` (default 1000) open connections;
+   * `ADDRESS_SEND_RATE` / `ADDRESS_SEND_BURST` (default 100/s, 200) sends; `ADDRESS_NEW_ROOM_RATE` /
+   * `ADDRESS_NEW_ROOM_BURST` (default 2/s, 120) rooms brought into being.
+   */
+  addressLimits: {
+    maxConnections: number;
+    sends: { perSecond: number; burst: number };
+    newRooms: { perSecond: number; burst: number };
+  };
+  /**
+   * `TRUSTED_PROXIES` (default `loopback,private`): peers whose `X-Forwarded-For` names the client: addresses,
+   * CIDR ranges, `loopback`, `private`; `none` trusts no one.
+   */
+  trustedProxies: readonly string[];
   /** `MAX_BUFFERED_BYTES` (default 4194304, 4 MiB): unsent output a connection may have before it is closed. */
   maxBufferedBytes: number;
   /** `MAX_SENDS_IN_FLIGHT` (default 2000): sends this gateway may have waiting on Redis; more get `RATE_LIMITED`. */
@@ -149,6 +167,25 @@ const EnvSchema = z.object({
   REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
   MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
   MAX_SENDS_IN_FLIGHT: int(1, 1_000_000).default(DEFAULT_MAX_SENDS_IN_FLIGHT),
+  MAX_CONNECTIONS_PER_ADDRESS: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.maxConnections),
+  ADDRESS_SEND_RATE: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.sends.perSecond),
+  ADDRESS_SEND_BURST: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.sends.burst),
+  ADDRESS_NEW_ROOM_RATE: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.newRooms.perSecond),
+  ADDRESS_NEW_ROOM_BURST: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.newRooms.burst),
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (entries) =>
+        entries.every((e) => ['loopback', 'private', 'none'].includes(e) || isIP(e.split('/')[0]!) !== 0),
+      'must be addresses, CIDR ranges, loopback, private or none, comma-separated',
+    )
+    .optional(),
   MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_BUFFERED_BYTES),
   REBALANCE_INTERVAL_MS: int(0, 3_600_000).default(5_000),
   REBALANCE_PER_SECOND: int(1, 10_000).default(5),
@@ -228,6 +265,14 @@ export function loadConfig(
     }),
     maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
+    addressLimits: Object.freeze({
+      maxConnections: e.MAX_CONNECTIONS_PER_ADDRESS,
+      sends: Object.freeze({ perSecond: e.ADDRESS_SEND_RATE, burst: e.ADDRESS_SEND_BURST }),
+      newRooms: Object.freeze({ perSecond: e.ADDRESS_NEW_ROOM_RATE, burst: e.ADDRESS_NEW_ROOM_BURST }),
+    }),
+    trustedProxies: Object.freeze(
+      (e.TRUSTED_PROXIES ?? [...DEFAULT_TRUSTED_PROXIES]).filter((entry) => entry !== 'none'),
+    ),
     rebalance:
       e.REBALANCE_INTERVAL_MS === 0
         ? false

@@ -10,6 +10,8 @@ export interface Connection {
   /** Unique in the cluster: the Socket.IO socket id, or `ws-<random>` for plain WebSocket clients. */
   readonly id: string;
   readonly user: User;
+  /** The client's address, for the per-address limits. */
+  readonly address: string;
   /** Rooms this connection has joined. */
   readonly rooms: Set<string>;
   readonly log: Logger;

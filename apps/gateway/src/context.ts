@@ -8,6 +8,7 @@ import type { Server } from 'socket.io';
 import type { RoomFeed } from './chat/room-feed';
 import type { GatewayDeps } from './deps';
 import type { Inflight } from './inflight';
+import type { AddressLimiter } from './limits/address-limiter';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
 
@@ -29,6 +30,8 @@ export interface GatewayContext {
   feed: RoomFeed;
   /** Sends in progress, awaited by a drain. */
   inflight: Inflight;
+  /** Per-address limits: connections, sends, new rooms. */
+  addressLimiter: AddressLimiter;
   /** This gateway's Prometheus metrics. */
   metrics: GatewayMetrics;
 }

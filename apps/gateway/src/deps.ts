@@ -7,6 +7,9 @@ import { RedisRoomBus } from './bus/room-bus.redis';
 import type { MessageStore } from './chat/message-store';
 import { MemoryMessageStore } from './chat/message-store.memory';
 import { RedisMessageStore } from './chat/message-store.redis';
+import type { AddressLimitStore } from './limits/address-limits';
+import { MemoryAddressLimitStore } from './limits/address-limits.memory';
+import { RedisAddressLimitStore } from './limits/address-limits.redis';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
 import { connectRedis, type RedisClient, type RedisTarget, watchConnection } from './redis/connect';
@@ -21,6 +24,8 @@ export interface GatewayDeps {
   /** Room-scoped fan-out: how this gateway hears the rooms it hosts members of. */
   bus: RoomBus;
   presence: PresenceStore;
+  /** Per-client-address limits (connections, sends, new rooms), shared by the cluster. */
+  addressLimits: AddressLimitStore;
   /** What each gateway reports about its load, for the cluster page; reports of dead gateways expire. */
   stats: ClusterStats;
   /** Resolves when the backing services answer; rejects with the reason otherwise. */
@@ -43,6 +48,7 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
     messages: new MemoryMessageStore({ ...options, publish: (message) => bus.publishMessage(message) }),
     bus,
     presence: new MemoryPresenceStore(),
+    addressLimits: new MemoryAddressLimitStore(),
     stats: new MemoryClusterStats(),
     checkReady: async () => {},
     close: async () => {},
@@ -105,6 +111,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       bus,
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
       stats: new RedisClusterStats(commands, { prefix: options.prefix }),
+      addressLimits: new RedisAddressLimitStore(commands, { prefix: options.prefix }),
       checkReady: async () => {
         for (const client of opened) {
           if (client.status !== 'ready')

@@ -10,9 +10,11 @@ import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
 import { AccessPolicy } from './http/access';
 import { createHttpApp } from './http/app';
+import { DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './http/client-address';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
 import { startRebalancer } from './lifecycle/rebalancer';
+import { AddressLimiter, type AddressLimits, DEFAULT_ADDRESS_LIMITS } from './limits/address-limiter';
 import { limitedWarn } from './limits/log-limiter';
 import { DEFAULT_REQUEST_LIMITS, type RequestLimits } from './limits/request-budget';
 import { DEFAULT_MAX_BUFFERED_BYTES, watchSlowConsumers } from './limits/slow-consumers';
@@ -46,6 +48,10 @@ export interface GatewayOptions {
    * Defaults: look every 5 s, shed up to 5 connections a second while more than 20% above the average.
    */
   rebalance?: { intervalMs?: number; perSecond?: number; tolerance?: number } | false | undefined;
+  /** Limits per client address, cluster-wide (default `DEFAULT_ADDRESS_LIMITS`). */
+  addressLimits?: AddressLimits | undefined;
+  /** Peers whose `X-Forwarded-For` is believed (default loopback and private networks: the balancers). */
+  trustedProxies?: readonly string[] | undefined;
   /** Bytes a connection may have unsent before it is closed as a slow consumer (default 4 MiB). */
   maxBufferedBytes?: number | undefined;
   /** Sends this gateway may have waiting on Redis at once; more are answered `RATE_LIMITED` (default 2000). */
@@ -159,6 +165,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   });
 
   const inflight = new Inflight();
+  const proxies = new TrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
+  const addressLimiter = new AddressLimiter(
+    deps.addressLimits,
+    presenceNode,
+    options.addressLimits ?? DEFAULT_ADDRESS_LIMITS,
+    logger,
+  );
   const ctx: GatewayContext = {
     io,
     deps,
@@ -167,6 +180,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     logger,
     feed,
     inflight,
+    addressLimiter,
     metrics,
   };
   const rooms = createRoomService(ctx);
@@ -177,12 +191,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     chat,
     rateLimit,
     requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
+    proxies,
   });
   const plain = attachPlainWebSocket(httpServer, ctx, {
     rooms,
     chat,
     sinks,
     access,
+    proxies,
     rateLimit,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     isDraining: () => draining,
@@ -271,6 +287,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     readiness.stop();
     rebalancer?.stop();
     slowConsumers.stop();
+    addressLimiter.stop();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');

@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     readinessGraceMs: config.readinessGraceMs,
     maxSendsInFlight: config.maxSendsInFlight,
     maxBufferedBytes: config.maxBufferedBytes,
+    addressLimits: config.addressLimits,
+    trustedProxies: config.trustedProxies,
     rebalance: config.rebalance,
     metrics,
     adminToken: config.adminToken,

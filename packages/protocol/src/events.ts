@@ -109,6 +109,8 @@ export type InterServerEvents = Record<never, never>;
 /** What a gateway keeps on each socket (`socket.data`). */
 export interface SocketData {
   user: User;
+  /** The client's address (behind trusted proxies, from `X-Forwarded-For`), for the per-address limits. */
+  address: string;
 }
 
 /** The names of every client→server event, for routing and for rejecting unknown ones. */

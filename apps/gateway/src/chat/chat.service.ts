@@ -24,7 +24,7 @@ const HISTORY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 4096;
 const OVERLOAD_RETRY_MS = 200;
 
 export function createChatService(
-  { deps, inflight, metrics }: GatewayContext,
+  { deps, inflight, metrics, addressLimiter }: GatewayContext,
   { maxSendsInFlight = DEFAULT_MAX_SENDS_IN_FLIGHT }: { maxSendsInFlight?: number } = {},
 ): ChatService {
   const requireRoom = (conn: Connection, room: string) => {
@@ -37,6 +37,13 @@ export function createChatService(
       if (!conn.limiter.take()) {
         metrics.rateLimited.inc();
         throw ChorusError.rateLimited('too many messages, slow down', conn.limiter.retryAfterMs());
+      }
+      // The address's budget across the cluster (many connections from one address share it).
+      try {
+        addressLimiter.take('sends', conn.address);
+      } catch (error) {
+        metrics.rateLimited.inc();
+        throw error;
       }
       // Past what Redis can take from this gateway, more sends only queue up: push back instead, so latency
       // stays bounded and nothing is torn down.

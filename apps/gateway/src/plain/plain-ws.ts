@@ -17,6 +17,7 @@ import type { LocalSinks } from '../chat/delivery';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import type { AccessPolicy } from '../http/access';
+import { clientAddress, type TrustedProxies } from '../http/client-address';
 import { TokenBucket } from '../limits/token-bucket';
 import type { RoomService } from '../rooms/rooms.service';
 import { toAckError } from '../socket/ack';
@@ -28,6 +29,8 @@ export interface PlainWsOptions {
   sinks: LocalSinks;
   /** Which hosts and browser origins may connect. */
   access: AccessPolicy;
+  /** Whose `X-Forwarded-For` is believed. */
+  proxies: TrustedProxies;
   rateLimit: { perSecond: number; burst: number };
   /** Bytes a plain client may have unsent before it is closed as a slow consumer. */
   maxBufferedBytes: number;
@@ -68,12 +71,20 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const name = NameSchema.optional().safeParse(url.searchParams.get('name') ?? undefined);
     if (!room.success) return reject(socket, 400, `Bad room: ${room.error.issues[0]?.message}`);
     if (!name.success) return reject(socket, 400, `Bad name: ${name.error.issues[0]?.message}`);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      serve(ws, room.data, name.data ?? guestName());
-    });
+    const address = clientAddress(req, options.proxies);
+    ctx.addressLimiter.open(address).then(
+      (allowed) => {
+        if (!allowed) return reject(socket, 429, 'Too Many Connections From Your Address');
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.once('close', () => ctx.addressLimiter.close(address));
+          serve(ws, room.data, name.data ?? guestName(), address);
+        });
+      },
+      () => reject(socket, 503, 'Service Unavailable'),
+    );
   };
 
-  function serve(ws: WebSocket, room: string, name: string) {
+  function serve(ws: WebSocket, room: string, name: string, address: string) {
     const id = `ws-${randomBytes(8).toString('base64url')}`;
     const user = { id: newUserId(), name };
     const connLog = log.child({ socket: id, user: user.id, room });
@@ -95,6 +106,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const conn: Connection = {
       id,
       user,
+      address,
       rooms: new Set(),
       log: connLog,
       limiter: new TokenBucket(options.rateLimit),

@@ -98,19 +98,24 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       // ack carries a gapless history, and the connection goes live in the same tick it is sent.
       const buffered: ChatMessage[] = [];
       const stopWatching = feed.watch(room, (message) => buffered.push(message));
+      let isNew = false;
       try {
         // The gateway hears the room from here on, so the history read below misses nothing.
         await subscribed;
-        const isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
-        if (isNew) {
-          announce(conn, { room, user: conn.user, state: 'joined' }, conn.id);
-          conn.log.info({ room }, 'joined room');
-        }
+        isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
         const [members, resumed] = await Promise.all([
           presence.members(room, LIMITS.joinMembersMax),
           since ? replay(room, since) : Promise.resolve(null),
         ]);
         const page = resumed ?? (await messages.latest(room, LIMITS.joinHistory));
+        // Nobody else here and nothing said yet: this join brings the room into being, from the address's budget.
+        if (!already && members.count <= 1 && page.messages.length === 0 && !since) {
+          ctx.addressLimiter.take('newRooms', conn.address);
+        }
+        if (isNew) {
+          announce(conn, { room, user: conn.user, state: 'joined' }, conn.id);
+          conn.log.info({ room }, 'joined room');
+        }
         const history = [...page.messages];
         let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
         feed.seen(room, page.epoch, last);
@@ -139,6 +144,10 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         if (!already) {
           conn.rooms.delete(room);
           feed.untrack(room);
+        }
+        // A join that failed leaves no membership behind (the caller may retry it).
+        if (isNew) {
+          presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId }).catch(() => {});
         }
         throw error;
       } finally {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { HandshakeAuthSchema, type User } from '@chorus/protocol';
 import type { ChorusServer } from '../context';
+import { clientAddress, type TrustedProxies } from '../http/client-address';
+import type { AddressLimiter } from '../limits/address-limiter';
 
 /** A server-assigned user id; one per connection until accounts exist. */
 export function newUserId(): string {
@@ -12,12 +14,18 @@ export function guestName(): string {
 }
 
 /** An error for Socket.IO's `connect_error`, with the code in `err.data.code`. */
-export function handshakeError(code: 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'FORBIDDEN', message: string) {
+export function handshakeError(
+  code: 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMITED',
+  message: string,
+) {
   return Object.assign(new Error(message), { data: { code, message } });
 }
 
-/** Checks `auth: { name? }` and puts the connection's user on `socket.data`. */
-export function useHandshake(io: ChorusServer): void {
+/**
+ * Checks `auth: { name? }` and puts the connection's user on `socket.data`, then counts the connection against
+ * its address's limit (refused with `RATE_LIMITED` past it; uncounted when it disconnects).
+ */
+export function useHandshake(io: ChorusServer, limiter: AddressLimiter, proxies: TrustedProxies): void {
   io.use((socket, next) => {
     const parsed = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) {
@@ -29,6 +37,12 @@ export function useHandshake(io: ChorusServer): void {
     }
     const user: User = { id: newUserId(), name: parsed.data.name ?? guestName() };
     socket.data.user = user;
-    next();
+    const address = clientAddress(socket.request, proxies);
+    socket.data.address = address;
+    limiter.open(address).then((allowed) => {
+      if (!allowed) return next(handshakeError('RATE_LIMITED', 'too many connections from your address'));
+      socket.once('disconnect', () => limiter.close(address));
+      next();
+    }, next);
   });
 }

@@ -3,6 +3,7 @@ import { registerChatHandlers } from '../chat/chat.handlers';
 import type { ChatService } from '../chat/chat.service';
 import type { Connection } from '../connection';
 import type { ChorusServer, GatewayContext } from '../context';
+import type { TrustedProxies } from '../http/client-address';
 import { limitedWarn } from '../limits/log-limiter';
 import { RequestBudget, type RequestLimits } from '../limits/request-budget';
 import { TokenBucket } from '../limits/token-bucket';
@@ -17,18 +18,21 @@ export interface SocketServices {
   chat: ChatService;
   rateLimit: { perSecond: number; burst: number };
   requestLimits: RequestLimits;
+  /** Whose `X-Forwarded-For` is believed. */
+  proxies: TrustedProxies;
 }
 
 /** Wires every Socket.IO connection: handshake, event guard, feature handlers, cleanup on disconnect. */
 export function handleSocketConnections(ctx: GatewayContext, services: SocketServices): void {
   const io: ChorusServer = ctx.io;
-  useHandshake(io);
+  useHandshake(io, ctx.addressLimiter, services.proxies);
   io.on('connection', (socket) => {
     const user = socket.data.user;
     const log = ctx.logger.child({ socket: socket.id, user: user.id });
     const conn: Connection = {
       id: socket.id,
       user,
+      address: socket.data.address,
       rooms: new Set(),
       log,
       limiter: new TokenBucket(services.rateLimit),
