@@ -35,6 +35,8 @@ describe.each(BACKENDS)('room-scoped fan-out on %s', (backend) => {
     expect(await gatewaysHearing('busy')).toBe(2);
     expect(await gatewaysHearing('quiet')).toBe(1);
 
+    // Carol's own join is announced on her room's channel, which gateway C hears: wait for it to land.
+    await eventually(async () => expect(await framesHeard(c!.url)).toBe(1));
     const quietBefore = await framesHeard(c!.url);
     const sent = [];
     for (let i = 0; i < 30; i++)
@@ -78,6 +80,8 @@ describe.each(BACKENDS)('room-scoped fan-out on %s', (backend) => {
     const carol = await connectClient(c!.url, { name: 'carol' });
     await alice.ok('room:join', { room: 'p' });
     await carol.ok('room:join', { room: 'other' });
+    // Carol's own join is announced on her room's channel, which gateway C hears: wait for it to land.
+    await eventually(async () => expect(await framesHeard(c!.url)).toBe(1));
     const quietBefore = await framesHeard(c!.url);
     await bob.ok('room:join', { room: 'p' });
     await eventually(() =>

@@ -11,6 +11,7 @@ import type { Inflight } from './inflight';
 import type { AddressLimiter } from './limits/address-limiter';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
+import type { PresenceAnnouncer } from './rooms/presence-announcer';
 
 export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -30,6 +31,8 @@ export interface GatewayContext {
   feed: RoomFeed;
   /** Sends in progress, awaited by a drain. */
   inflight: Inflight;
+  /** Presence events out to the cluster, coalesced per room. */
+  presenceAnnouncer: PresenceAnnouncer;
   /** Per-address limits: connections, sends, new rooms. */
   addressLimiter: AddressLimiter;
   /** This gateway's Prometheus metrics. */

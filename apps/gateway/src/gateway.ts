@@ -21,6 +21,7 @@ import { DEFAULT_MAX_BUFFERED_BYTES, watchSlowConsumers } from './limits/slow-co
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
+import { PresenceAnnouncer } from './rooms/presence-announcer';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
 import { createRoomService } from './rooms/rooms.service';
 import { handleSocketConnections } from './socket/socket-connection';
@@ -181,6 +182,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     feed,
     inflight,
     addressLimiter,
+    presenceAnnouncer: new PresenceAnnouncer(deps.bus, {
+      onError: (room, error) =>
+        logger.warn({ room, err: { message: error.message } }, 'presence not published'),
+    }),
     metrics,
   };
   const rooms = createRoomService(ctx);
@@ -288,6 +293,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rebalancer?.stop();
     slowConsumers.stop();
     addressLimiter.stop();
+    ctx.presenceAnnouncer.close();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');

@@ -30,7 +30,6 @@ export interface RoomService {
 
 export function createRoomService(ctx: GatewayContext): RoomService {
   const { deps, presenceNode: nodeId } = ctx;
-  const { bus } = deps;
   const { presence, messages } = deps;
   const { feed } = ctx;
 
@@ -71,16 +70,9 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     }
   }
 
-  /** Tells the room's members across the cluster; a presence event that cannot go out is not worth failing for. */
-  function announce(conn: Connection, event: PresenceEvent, except?: string): void {
-    bus
-      .publishPresence(event, except)
-      .catch((error: unknown) =>
-        conn.log.warn(
-          { room: event.room, err: { message: (error as Error).message } },
-          'presence not published',
-        ),
-      );
+  /** Tells the room's members across the cluster, coalesced; one that cannot go out is not worth failing for. */
+  function announce(_conn: Connection, event: PresenceEvent, except?: string): void {
+    ctx.presenceAnnouncer.announce(event, except);
   }
 
   return {
