@@ -11,6 +11,7 @@ import {
   DEFAULT_ROOM_TTL_SECONDS,
   type HistoryPage,
   type MessageStore,
+  messageId,
 } from './message-store';
 
 // One script does the whole append so that no other append to the room can interleave: the idempotency
@@ -26,37 +27,51 @@ local newEpoch = not epoch
 if newEpoch then epoch = ARGV[1] end
 `;
 
-// All or nothing: Redis does not roll a script back, so nothing is written before the one command that can
-// fail (XADD: wrong key type, out of memory). The seq is read, the entry written, and only then is the seq
-// stored, so a failed append consumes no seq and leaves no hole. The message JSON is built by the gateway
-// up to its last field (ARGV[2], an object without the closing brace); the script only concatenates the
-// server-assigned fields, so nothing is decoded or re-encoded here.
+// All or nothing: Redis does not roll a script back, so the one command that can fail (XADD: wrong key type,
+// out of memory) runs under pcall, and what was written before it (the idempotency entry) is taken back when it
+// fails; the seq is stored only after it. So a failed append consumes no seq and leaves no hole. The message
+// JSON is built by the gateway up to its last field (ARGV[2], an object without the closing brace); the script
+// only concatenates the server-assigned fields, so nothing is decoded or re-encoded here, and a fresh append
+// answers just {1, epoch, seq}: the gateway has the rest.
 //
-// Idempotency: KEYS[4] is a sorted set of the room's recent clientMsgIds scored by their seq, trimmed to the
-// last ARGV[3] (the history cap) seqs, so a repeat is found with one lookup and its original read back from
-// the stream, and the set never outgrows the history.
+// Idempotency: KEYS[4] is a sorted set of the room's recent clientMsgIds scored by their seq (ZADD NX both
+// checks and records); only entries of the last ARGV[3] (the history cap) seqs count, and older ones are trimmed
+// every 64 messages, so a repeat is found with one lookup and its original read back from the stream, and the
+// set never outgrows the history by more than 64. An entry whose message is gone, or is another's, does not count.
 // Expiry: every key of the room gets ARGV[4] seconds of TTL on its first message and again every 64 messages,
 // so a room nobody writes to any more disappears by itself.
-const APPEND_LUA = `${EPOCH_LUA}
+// Redis calls on the usual path: MGET, ZADD, XADD, INCR, SPUBLISH.
+const APPEND_LUA = `
+local state = redis.call('MGET', KEYS[1], KEYS[2])
+local epoch = state[1]
+local newEpoch = not epoch
+if newEpoch then epoch = ARGV[1] end
+local seq = tonumber(state[2] or '0') + 1
 local id = ARGV[6]
-if id ~= '' then
+if id ~= '' and redis.call('ZADD', KEYS[4], 'NX', seq, id) == 0 then
   local seen = redis.call('ZSCORE', KEYS[4], id)
-  if seen then
+  if tonumber(seen) > seq - 1 - tonumber(ARGV[3]) then
     local entry = redis.call('XRANGE', KEYS[3], seen .. '-0', seen .. '-0')
-    if entry[1] then return {0, entry[1][2][2]} end
+    if entry[1] and string.find(entry[1][2][2], '"clientMsgId":"' .. id .. '"', 1, true) then
+      return {0, entry[1][2][2]}
+    end
   end
+  redis.call('ZADD', KEYS[4], seq, id)
 end
-local seq = tonumber(redis.call('GET', KEYS[2]) or '0') + 1
 local json = ARGV[2] .. ',"epoch":"' .. epoch .. '","seq":' .. seq .. ',"id":"' .. epoch .. ':' .. seq .. '"}'
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
+local added = redis.pcall('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], seq .. '-0', 'm', json)
+if type(added) == 'table' and added.err then
+  if id ~= '' then redis.call('ZREM', KEYS[4], id) end
+  return added
+end
 redis.call('INCR', KEYS[2])
 if newEpoch then redis.call('SET', KEYS[1], epoch) end
-if id ~= '' then redis.call('ZADD', KEYS[4], seq, id) end
-if seq > tonumber(ARGV[3]) then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - tonumber(ARGV[3])) end
 if seq % 64 == 1 then
   for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+  if seq > tonumber(ARGV[3]) then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', seq - tonumber(ARGV[3])) end
 end
 if ARGV[7] == '1' then redis.call('SPUBLISH', ARGV[5], json) end
+if ARGV[7] == '1' then return {1, epoch, seq} end
 return {1, json}
 `;
 
@@ -91,7 +106,7 @@ return {epoch, messages, complete}
 `;
 
 type ScriptedRedis = RedisClient & {
-  chorusAppend(...args: (string | number)[]): Promise<[number, string]>;
+  chorusAppend(...args: (string | number)[]): Promise<[1, string, number] | [0 | 1, string]>;
   chorusRead(...args: (string | number)[]): Promise<[string, string[], number]>;
   chorusPublish(...args: string[]): Promise<null>;
 };
@@ -138,13 +153,14 @@ export class RedisMessageStore implements MessageStore {
 
   async append(input: AppendInput): Promise<AppendResult> {
     const k = this.#keys(input.room);
-    const body = JSON.stringify({
+    const fields = {
       room: input.room,
       user: { id: input.user.id, name: input.user.name },
       text: input.text,
       ts: input.ts,
       ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),
-    });
+    };
+    const body = JSON.stringify(fields);
     const channel = roomChannel(this.#prefix, input.room);
     const args = [
       k.epoch,
@@ -159,8 +175,10 @@ export class RedisMessageStore implements MessageStore {
       input.clientMsgId ?? '',
     ];
     if (this.#waitReplicas === 0) {
-      const [fresh, json] = await withRedis(() => this.#redis.chorusAppend(...args, '1'));
-      return { message: parseMessage(json), duplicate: fresh === 0 };
+      const reply = await withRedis(() => this.#redis.chorusAppend(...args, '1'));
+      if (reply[0] === 0) return { message: parseMessage(reply[1]), duplicate: true };
+      const [, epoch, seq] = reply as [1, string, number];
+      return { message: { id: messageId(epoch, seq), ...fields, epoch, seq }, duplicate: false };
     }
     return this.#appendReplicated(args, channel);
   }
