@@ -40,3 +40,25 @@ describe('presence after a gateway crashes and comes back under the same node id
     expect((await bob.ok('rooms:list', {})).rooms).toEqual([{ room: 'lobby', members: 2 }]);
   }, 20_000);
 });
+
+describe('a leave while Redis does not answer', () => {
+  it('is retried until Redis takes it: the member does not stay listed', async () => {
+    const [a, b] = cluster.gateways;
+    const alice = await connectClient(a!.url, { name: 'alice' });
+    const bob = await connectClient(b!.url, { name: 'bob' });
+    await alice.ok('room:join', { room: 'busy' });
+    await bob.ok('room:join', { room: 'busy' });
+    // Redis holds every write for 4 s: longer than a command may wait (3 s), so alice's leave fails once.
+    await cluster.redis.connect().call('CLIENT', 'PAUSE', '4000', 'WRITE');
+    alice.close();
+    await eventually(
+      () => expect(bob.presence).toContainEqual({ room: 'busy', user: alice.session.user, state: 'left' }),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 200,
+      },
+    );
+    const again = await connectClient(b!.url, { name: 'carol' });
+    expect(names((await again.ok('room:join', { room: 'busy' })).members)).toEqual(['bob', 'carol']);
+  }, 25_000);
+});

@@ -16,6 +16,9 @@ export const MAX_REPLAY = 5_000;
 const REPLAY_PAGE = 500;
 /** What a resume's history may take of the join ack, leaving room for the members and the envelope. */
 const REPLAY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 256 * 1024;
+/** A leave Redis did not take is retried after this, then doubling up to the maximum. */
+const LEAVE_RETRY_FIRST_MS = 500;
+const LEAVE_RETRY_MAX_MS = 30_000;
 /** Longest a join waits for the gateway's feed to reach what the join read. */
 const FEED_CATCH_UP_MS = 3_000;
 
@@ -63,11 +66,33 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     conn.rooms.delete(room);
     conn.unsubscribe(room);
     feed.untrack(room);
-    const removed = await presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId });
+    const membership = { room, connId: conn.id, user: conn.user, node: nodeId };
+    const removed = await presence.leave(membership).catch((error: unknown) => {
+      // Redis is busy or away: the connection has left here; the membership goes as soon as Redis answers.
+      conn.log.warn({ room, err: { message: (error as Error).message } }, 'leave not recorded yet; retrying');
+      retryLeave(conn, membership, LEAVE_RETRY_FIRST_MS);
+      return false;
+    });
     if (removed) {
       announce(conn, { room, user: conn.user, state: 'left' });
       conn.log.info({ room }, 'left room');
     }
+  }
+
+  /** Retries removing a membership, backing off, until Redis takes it (or the gateway's incarnation expires). */
+  function retryLeave(
+    conn: Connection,
+    membership: Parameters<typeof presence.leave>[0],
+    delayMs: number,
+  ): void {
+    const timer = setTimeout(() => {
+      presence.leave(membership).then(
+        // Announced either way: the attempt that timed out may have gone through when Redis came back.
+        () => announce(conn, { room: membership.room, user: conn.user, state: 'left' }),
+        () => retryLeave(conn, membership, Math.min(delayMs * 2, LEAVE_RETRY_MAX_MS)),
+      );
+    }, delayMs);
+    timer.unref();
   }
 
   /** Tells the room's members across the cluster, coalesced; one that cannot go out is not worth failing for. */
