@@ -42,8 +42,8 @@ describe('RoomFeed, any interleaving', () => {
               (await store.append({ room: 'r', user: { id: 'u', name: 'u' }, text: `${i}`, ts: 1 })).message,
             );
           // A member joined the empty room before any of them: the sequencer starts at seq 0 of this epoch.
-        feed.seen('r', log[0]!.epoch, 0);
-        // The feed hears some messages (maybe twice, in any order) and misses others; then one resync, as after a
+          feed.seen('r', log[0]!.epoch, 0);
+          // The feed hears some messages (maybe twice, in any order) and misses others; then one resync, as after a
           // reconnect, and the last message, as the live feed would carry it.
           const heard: ChatMessage[] = [];
           for (const s of steps) {
