@@ -60,18 +60,21 @@ describe('graceful drain', () => {
     await eventually(() => expect(stayer.received.map((m) => m.seq)).toEqual(expected));
   });
 
-  it('waits for a send it already accepted before it stops, so the message is stored', async () => {
+  it('waits for a send it already accepted before it stops and lets go of Redis, so the message is stored', async () => {
     const [a, b] = cluster.gateways;
     const alice = await connectClient(a!.url, { name: 'alice' });
     await alice.ok('room:join', { room: 'r' });
-    // Hold Redis writes so the send is still in flight when the drain starts.
-    await cluster.redis.connect().call('CLIENT', 'PAUSE', '700', 'WRITE');
-    const pending = alice.request('message:send', { room: 'r', text: 'last words' }).catch(() => undefined);
+    // Hold Redis writes for longer than closing the Redis connections may take (1 s): a gateway that did not
+    // wait for the send would drop its connection with the append still queued, and the message would be lost.
+    await cluster.redis.connect().call('CLIENT', 'PAUSE', '1500', 'WRITE');
+    const pending = alice.request('message:send', { room: 'r', text: 'last words' });
     await sleep(150);
     const started = Date.now();
-    await a!.gateway.close({ noticeMs: 0 });
-    expect(Date.now() - started).toBeGreaterThan(300);
-    await pending;
+    await a!.stop();
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+    // The send was appended and acknowledged before its client was moved off and before Redis was let go.
+    expect(await pending).toMatchObject({ ok: true, message: { text: 'last words' } });
+    expect((await a!.metrics.totals()).messagesIn).toBe(1);
     const reader = await connectClient(b!.url, { name: 'reader' });
     const { history } = await reader.ok('room:join', { room: 'r' });
     expect(history.map((m) => m.text)).toEqual(['last words']);

@@ -27,6 +27,8 @@ export interface GatewayContext {
    */
   presenceNode: string;
   logger: Logger;
+  /** True once a drain stopped taking sends (they are answered `UNAVAILABLE` and retried elsewhere). */
+  isStopping(): boolean;
   /** Per-room sequencer between the cluster feed and this gateway's members. */
   feed: RoomFeed;
   /** Sends in progress, awaited by a drain. */

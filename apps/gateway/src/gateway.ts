@@ -99,6 +99,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const logger = options.logger;
   const rateLimit = options.rateLimit ?? { perSecond: 10, burst: 20 };
   let draining = false;
+  /** Set once a drain stops taking sends, right before it moves the clients off. */
+  let stopping = false;
   const metrics = options.metrics ?? createMetrics(options.nodeId);
   const presenceNode = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
 
@@ -178,6 +180,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     deps,
     nodeId: options.nodeId,
     presenceNode,
+    isStopping: () => stopping,
     logger,
     feed,
     inflight,
@@ -299,6 +302,15 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');
     if (noticeMs > 0) await sleep(noticeMs);
 
+    // Sends already accepted finish, and their acks go out, before anyone is moved; new ones are refused
+    // (UNAVAILABLE), to be retried on the gateway the client moves to.
+    stopping = true;
+    if (!(await inflight.idle(inflightTimeoutMs))) {
+      logger.warn({ inflight: inflight.count }, 'drain deadline passed with sends in flight');
+    }
+    // The acks of those sends are written a few microtasks after they settle: let them out first.
+    await new Promise((resolve) => setImmediate(resolve));
+
     // Close transports, not sockets: "transport close" makes clients reconnect (with their own jitter),
     // through the load balancer to a gateway that is still ready; a server-side disconnect would not.
     const sockets = [...io.of('/').sockets.values()];
@@ -307,9 +319,6 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       if (batchIntervalMs > 0 && i + batchSize < sockets.length) await sleep(batchIntervalMs);
     }
     plain.close();
-    if (!(await inflight.idle(inflightTimeoutMs))) {
-      logger.warn({ inflight: inflight.count }, 'drain deadline passed with sends in flight');
-    }
     await new Promise<void>((resolve) => io.close(() => resolve()));
     httpServer.off('request', app);
     feed.close();

@@ -24,7 +24,7 @@ const HISTORY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 4096;
 const OVERLOAD_RETRY_MS = 200;
 
 export function createChatService(
-  { deps, inflight, metrics, addressLimiter }: GatewayContext,
+  { deps, inflight, metrics, addressLimiter, isStopping }: GatewayContext,
   { maxSendsInFlight = DEFAULT_MAX_SENDS_IN_FLIGHT }: { maxSendsInFlight?: number } = {},
 ): ChatService {
   const requireRoom = (conn: Connection, room: string) => {
@@ -34,6 +34,7 @@ export function createChatService(
   return {
     async send(conn, { room, text, clientMsgId }) {
       requireRoom(conn, room);
+      if (isStopping()) throw new ChorusError('UNAVAILABLE', 'this gateway is stopping; retry');
       if (!conn.limiter.take()) {
         metrics.rateLimited.inc();
         throw ChorusError.rateLimited('too many messages, slow down', conn.limiter.retryAfterMs());
