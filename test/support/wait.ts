@@ -1,6 +1,7 @@
 /**
- * Retries `assertion` until it stops throwing (or returns a truthy value), or fails with its last error
- * after `timeoutMs`. Tests wait on conditions with this instead of sleeping.
+ * Retries `assertion` until it passes, or fails with its last error after `timeoutMs`. It passes when it
+ * returns without throwing and its value is `undefined` (an assertion) or truthy (a condition): a condition
+ * that is `false`, `0`, `''`, `null` or `NaN` is retried. Tests wait on conditions with this instead of sleeping.
  */
 export async function eventually<T>(
   assertion: () => T | Promise<T>,
@@ -11,8 +12,8 @@ export async function eventually<T>(
   for (;;) {
     try {
       const value = await assertion();
-      if (value !== false) return value;
-      lastError = new Error('condition stayed false');
+      if (value === undefined || value) return value;
+      lastError = new Error(`condition stayed ${String(value)}`);
     } catch (error) {
       lastError = error;
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useCluster } from '../../../test/support/hooks';
-import { runLoad } from './load';
+import { runLoad, summary } from './load';
 import { percentile } from './stats';
 
 const cluster = useCluster({ gateways: 3 });
@@ -26,8 +26,19 @@ describe('load tool', () => {
     // 4 members per room, each sees every message of its room.
     expect(report.delivered).toBe(report.acked * 4);
     expect(report).toMatchObject({ lost: 0, duplicated: 0 });
-    expect(report.ackLatencyMs.p99).toBeGreaterThan(0);
-    expect(report.ackLatencyMs.max).toBeGreaterThanOrEqual(report.ackLatencyMs.p99);
-    expect(report.deliveryLatencyMs.max).toBeGreaterThanOrEqual(report.deliveryLatencyMs.p50);
+    // Measured, not made up: every figure is a real latency (the summary itself is checked below).
+    for (const figure of [report.ackLatencyMs, report.deliveryLatencyMs]) {
+      expect(figure.p50).toBeGreaterThan(0);
+      expect(Number.isFinite(figure.max)).toBe(true);
+    }
+  });
+});
+
+describe('the latency summary', () => {
+  it('reads p50, p99 and max off the samples, whatever their order', () => {
+    const samples = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(summary(samples)).toEqual({ p50: 50, p99: 99, max: 100 });
+    expect(summary([7])).toEqual({ p50: 7, p99: 7, max: 7 });
+    expect(summary([]).max).toBeNaN();
   });
 });

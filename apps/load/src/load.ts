@@ -135,7 +135,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   }
 }
 
-function summary(values: number[]) {
+/** p50, p99 and max of `values` (NaN when there are none). */
+export function summary(values: number[]) {
   const max = values.length === 0 ? Number.NaN : values.reduce((m, v) => Math.max(v, m), values[0]!);
   return { p50: percentile(values, 50), p99: percentile(values, 99), max };
 }
