@@ -35,7 +35,9 @@ describe('graceful drain', () => {
     expect((await fetch(`${a!.url}/healthz`)).status).toBe(200);
     expect(a!.gateway.io.of('/').sockets.size).toBe(1);
     // Refused at the handshake (the server answers 403 to a draining gateway's new sessions).
-    await expect(connectClient(a!.url, { name: 'late' })).rejects.toThrow(/xhr poll error|websocket error|403/i);
+    await expect(connectClient(a!.url, { name: 'late' })).rejects.toThrow(
+      /xhr poll error|websocket error|403/i,
+    );
     await expect(connectPlain(a!.url, { room: 'r', name: 'late' })).rejects.toThrow(/503/);
     await closing;
     expect(a!.gateway.io.of('/').sockets.size).toBe(0);
