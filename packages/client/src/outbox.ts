@@ -43,8 +43,12 @@ interface Entry<C> {
 
 /**
  * Unacknowledged sends. Each is retried with the same `clientMsgId` (so the server stores it once) after a
- * timeout, a lost connection or a passing error, with jittered exponential backoff, until it is acknowledged,
- * refused for good, or the client leaves the room or closes.
+ * timeout, a lost connection or a passing error, with jittered exponential backoff (at least the server's
+ * `retryAfterMs`), until it is acknowledged, refused for good, or the client leaves the room or closes.
+ *
+ * A room's sends go out one at a time, in the order they were made: the next waits until the one before it
+ * is acknowledged (or refused for good). So a person's messages are stored, and shown to everyone, in the order
+ * they were sent, even when one of them had to be retried after a rate limit, an outage or a reconnect.
  */
 export class Outbox<C extends object> {
   readonly #entries = new Map<string, Entry<C>>();
@@ -73,9 +77,27 @@ export class Outbox<C extends object> {
     });
   }
 
-  /** Sends everything not in flight on the current connection (after a reconnect). */
+  /** Sends each room's first waiting send that is not in flight on the current connection (after a reconnect). */
   flush(): void {
     for (const entry of this.#entries.values()) this.#transmit(entry);
+  }
+
+  /** Whether `entry` is the oldest send of its room still waiting: only that one may be on the wire. */
+  #isHead(entry: Entry<C>): boolean {
+    for (const other of this.#entries.values()) {
+      if (other.payload.room === entry.payload.room) return other === entry;
+    }
+    return false;
+  }
+
+  /** Sends the next waiting send of `room`, now that the one before it is settled. */
+  #next(room: string): void {
+    for (const entry of this.#entries.values()) {
+      if (entry.payload.room === room) {
+        this.#transmit(entry);
+        return;
+      }
+    }
   }
 
   /** The connection dropped: attempts on it will get no answer, so they may be sent again. */
@@ -87,31 +109,34 @@ export class Outbox<C extends object> {
   dropRoom(room: string, error: ChorusError): void {
     for (const [id, entry] of this.#entries) {
       if (entry.payload.room !== room) continue;
-      this.#settle(id, entry);
+      this.#settle(id, entry, false);
       entry.reject(error);
     }
   }
 
   rejectAll(error: ChorusError): void {
     for (const [id, entry] of this.#entries) {
-      this.#settle(id, entry);
+      this.#settle(id, entry, false);
       entry.reject(error);
     }
   }
 
-  #settle(id: string, entry: Entry<C>): void {
+  /** Forgets a send; with `advance`, the room's next one goes out. */
+  #settle(id: string, entry: Entry<C>, advance = true): void {
     clearTimeout(entry.retry);
     this.#entries.delete(id);
+    if (advance) this.#next(entry.payload.room);
   }
 
   #transmit(entry: Entry<C>): void {
     const connection = this.#transport.current();
     const id = entry.payload.clientMsgId;
-    if (!connection || entry.inFlightOn === connection || !this.#entries.has(id)) return;
+    if (!connection || entry.inFlightOn === connection || !this.#entries.has(id) || !this.#isHead(entry))
+      return;
     clearTimeout(entry.retry);
     entry.inFlightOn = connection;
     entry.attempts += 1;
-    const retryLater = (code?: ErrorCode) => {
+    const retryLater = (code?: ErrorCode, retryAfterMs = 0) => {
       if (entry.inFlightOn === connection) entry.inFlightOn = undefined;
       clearTimeout(entry.retry);
       this.#transport.retrying({
@@ -120,7 +145,8 @@ export class Outbox<C extends object> {
         attempts: entry.attempts,
         ...(code ? { code } : {}),
       });
-      const wait = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
+      const backoff = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
+      const wait = Math.max(backoff, retryAfterMs);
       entry.retry = setTimeout(() => this.#transmit(entry), wait);
     };
     this.#transport.send(connection, entry.payload).then(
@@ -130,7 +156,7 @@ export class Outbox<C extends object> {
           this.#settle(id, entry);
           entry.resolve(response.message);
         } else if (RETRYABLE.has(response.error.code) && this.#transport.wantsRoom(entry.payload.room)) {
-          retryLater(response.error.code);
+          retryLater(response.error.code, response.error.retryAfterMs);
         } else {
           this.#settle(id, entry);
           const { code, message, details } = response.error;
