@@ -41,7 +41,8 @@ describe('a member away while more than the kept history is posted', () => {
 
     const sendMany = async (n: number) => {
       for (let i = 0; i < n; i++) sender.send(ROOM);
-      await eventually(() => sender.pending() === 0, { timeoutMs: 10_000 });
+      // The SDK sends a room's messages one at a time, in order: 350 take a few hundred round trips.
+      await eventually(() => sender.pending() === 0, { timeoutMs: 30_000 });
     };
     await sendMany(20);
     await eventually(() => seen.length === 20);

@@ -145,8 +145,12 @@ export class Outbox<C extends object> {
         attempts: entry.attempts,
         ...(code ? { code } : {}),
       });
-      const backoff = Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
-      const wait = Math.max(backoff, retryAfterMs);
+      // The server said when it will take the send again: wait that long (a little more, spread); otherwise back
+      // off exponentially.
+      const wait =
+        retryAfterMs > 0
+          ? retryAfterMs * (1 + Math.random() / 5)
+          : Math.min(5_000, 100 * 2 ** Math.min(entry.attempts, 6)) * (0.5 + Math.random() / 2);
       entry.retry = setTimeout(() => this.#transmit(entry), wait);
     };
     this.#transport.send(connection, entry.payload).then(
