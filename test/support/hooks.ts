@@ -12,6 +12,13 @@ import {
 import { closeHostileClients } from './hostile-clients';
 import { type RedisServerOptions, startTestRedis, type TestRedis } from './redis';
 
+/** Closes every client and cluster a test opened; the hooks run it after each test. */
+async function closeTestsLeftovers(): Promise<void> {
+  closeAllClients();
+  closeHostileClients();
+  await closeAllClusters();
+}
+
 /** The Redis of a test file; read it inside tests and hooks, once `beforeAll` has started it. */
 export interface RedisHandle {
   readonly url: string;
@@ -60,11 +67,7 @@ export function useRedisCluster(options: { appendOnly?: boolean } = {}): RedisCl
     await cluster?.stop();
     cluster = undefined;
   });
-  afterEach(async () => {
-    closeAllClients();
-    closeHostileClients();
-    await closeAllClusters();
-  });
+  afterEach(closeTestsLeftovers);
   const started = (): LocalRedisCluster => {
     if (!cluster)
       throw new Error('useRedisCluster: the cluster is not running; use it inside a test or hook');
@@ -104,11 +107,7 @@ export function useRedis(options: RedisServerOptions = {}): RedisHandle {
     await server?.stop();
     server = undefined;
   });
-  afterEach(async () => {
-    closeAllClients();
-    closeHostileClients();
-    await closeAllClusters();
-  });
+  afterEach(closeTestsLeftovers);
 
   const started = (): TestRedis => {
     if (!server) throw new Error('useRedis: the test Redis is not running; use it inside a test or hook');

@@ -101,6 +101,15 @@ export interface Config {
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A comma-separated list: entries trimmed, empty ones dropped. */
+const commaList = ({ lowerCase = false } = {}) =>
+  z.string().transform((value) =>
+    value
+      .split(',')
+      .map((entry) => (lowerCase ? entry.trim().toLowerCase() : entry.trim()))
+      .filter(Boolean),
+  );
+
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -108,14 +117,7 @@ const EnvSchema = z.object({
     .string()
     .refine((value) => /^rediss?:\/\/[^\s]+$/.test(value), 'must look like redis://host:port')
     .optional(),
-  REDIS_CLUSTER_NODES: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((node) => node.trim())
-        .filter(Boolean),
-    )
+  REDIS_CLUSTER_NODES: commaList()
     .refine(
       (nodes) => nodes.length > 0 && nodes.every((node) => /^[A-Za-z0-9_.-]+:\d{1,5}$/.test(node)),
       'must be host:port,host:port,…',
@@ -133,27 +135,12 @@ const EnvSchema = z.object({
     .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
-  ALLOWED_ORIGINS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .optional(),
+  ALLOWED_ORIGINS: commaList().optional(),
   PUBLIC_URL: z
     .string()
     .refine((value) => /^https?:\/\/[^\s/]+\/?$/.test(value), 'must look like https://chat.example.com')
     .optional(),
-  ALLOWED_HOSTS: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    )
+  ALLOWED_HOSTS: commaList({ lowerCase: true })
     .refine(
       (hosts) => hosts.every((h) => h === '*' || /^(\*\.)?[a-z0-9.-]+$/.test(h)),
       'must be host names, *.domain or *, comma-separated',
@@ -172,14 +159,7 @@ const EnvSchema = z.object({
   ADDRESS_SEND_BURST: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.sends.burst),
   ADDRESS_NEW_ROOM_RATE: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.newRooms.perSecond),
   ADDRESS_NEW_ROOM_BURST: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.newRooms.burst),
-  TRUSTED_PROXIES: z
-    .string()
-    .transform((value) =>
-      value
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    )
+  TRUSTED_PROXIES: commaList()
     .refine(
       (entries) =>
         entries.every((e) => ['loopback', 'private', 'none'].includes(e) || isIP(e.split('/')[0]!) !== 0),

@@ -254,13 +254,16 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     },
   });
 
+  // Per message: the labelled series looked up once, not on every frame.
+  const messageFrames = metrics.busFrames.labels('message');
+  const presenceFrames = metrics.busFrames.labels('presence');
   const listening = deps.bus.listen({
     message: (message) => {
-      metrics.busFrames.inc({ kind: 'message' });
+      messageFrames.inc();
       feed.message(message);
     },
     presence: (event, except) => {
-      metrics.busFrames.inc({ kind: 'presence' });
+      presenceFrames.inc();
       const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
       local.emit('presence', event);
     },

@@ -172,11 +172,6 @@ export class RoomFeed {
     for (const [room, state] of this.#rooms) if (state.epoch !== undefined) void this.#catchUp(room);
   }
 
-  /** Whether a local connection is in (or joining) `room`. */
-  has(room: string): boolean {
-    return this.#rooms.has(room);
-  }
-
   close(): void {
     this.#closed = true;
     for (const state of this.#rooms.values()) clearTimeout(state.retry);

@@ -74,7 +74,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       return false;
     });
     if (removed) {
-      announce(conn, { room, user: conn.user, state: 'left' });
+      ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
       conn.log.info({ room }, 'left room');
     }
   }
@@ -88,16 +88,11 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     const timer = setTimeout(() => {
       presence.leave(membership).then(
         // Announced either way: the attempt that timed out may have gone through when Redis came back.
-        () => announce(conn, { room: membership.room, user: conn.user, state: 'left' }),
+        () => ctx.presenceAnnouncer.announce({ room: membership.room, user: conn.user, state: 'left' }),
         () => retryLeave(conn, membership, Math.min(delayMs * 2, LEAVE_RETRY_MAX_MS)),
       );
     }, delayMs);
     timer.unref();
-  }
-
-  /** Tells the room's members across the cluster, coalesced; one that cannot go out is not worth failing for. */
-  function announce(_conn: Connection, event: PresenceEvent, except?: string): void {
-    ctx.presenceAnnouncer.announce(event, except);
   }
 
   return {
@@ -130,7 +125,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
           ctx.addressLimiter.take('newRooms', conn.address);
         }
         if (isNew) {
-          announce(conn, { room, user: conn.user, state: 'joined' }, conn.id);
+          ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
           conn.log.info({ room }, 'joined room');
         }
         const history = [...page.messages];
