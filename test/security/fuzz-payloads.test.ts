@@ -59,6 +59,7 @@ const shaped: Record<(typeof CLIENT_EVENTS)[number], fc.Arbitrary<unknown>> = {
     { cursor: fc.integer({ min: 0, max: 10_000 }), limit: fc.integer({ min: 1, max: 100 }) },
     { requiredKeys: [] },
   ),
+  'dm:open': fc.record({ user: fc.string({ unit: 'binary', maxLength: 200 }) }),
 };
 const payloadFor = (event: (typeof CLIENT_EVENTS)[number]) =>
   fc.oneof(shaped[event], shaped[event], nearValid, fc.anything({ maxDepth: 3 }), fc.string());

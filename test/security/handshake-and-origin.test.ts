@@ -110,12 +110,17 @@ describe('handshake auth', () => {
     await expectClusterServes(cluster);
   });
 
-  it('names a client that sends no auth guest-xxxx', async () => {
+  it('names a client that sends no auth guest-xxxx, marks it a guest and gives it a guest token', async () => {
     const attempt = await tryConnect(cluster.gateways[0]!.url);
     expect(attempt).toEqual({
       session: {
         node: 'gw-1',
-        user: { id: expect.any(String), name: expect.stringMatching(/^guest-[0-9a-f]{4}$/) },
+        user: {
+          id: expect.stringMatching(/^guest-[A-Za-z0-9_-]{16}$/),
+          name: expect.stringMatching(/^guest-[0-9a-f]{4}$/),
+          guest: true,
+        },
+        guestToken: expect.stringMatching(/^[\w-]+\.[\w-]+\.[\w-]+$/),
       },
     });
   });

@@ -113,6 +113,16 @@ const BAD_PAYLOADS: Record<ClientEventName, BadPayload[]> = {
     { label: 'an unknown key', payload: { room: 'lobby' }, path: '(root)', mentions: 'room' },
     withProtoKey('{"__proto__":{"polluted":true}}'),
   ],
+  'dm:open': [
+    ...NOT_AN_OBJECT,
+    { label: 'no user', payload: {}, path: 'user' },
+    { label: 'user a number', payload: { user: 42 }, path: 'user' },
+    { label: 'user empty', payload: { user: '' }, path: 'user' },
+    { label: 'user too long', payload: { user: 'u'.repeat(LIMITS.userIdMax + 1) }, path: 'user' },
+    { label: 'user with a zero-width space', payload: { user: 'bob\u200b' }, path: 'user' },
+    { label: 'user with a line break', payload: { user: 'bob\nadmin' }, path: 'user' },
+    { label: 'an unknown key', payload: { user: 'bob', room: 'x' }, path: '(root)', mentions: 'room' },
+  ],
 };
 
 const invalidPayload = (path: string, mentions?: string) => ({

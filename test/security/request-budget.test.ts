@@ -12,7 +12,7 @@ const cluster = useCluster({ gateways: 2 });
 async function seedRooms(count: number): Promise<void> {
   const store = new RedisPresenceStore(cluster.redis.connect(), { prefix: cluster.cluster.prefix });
   const node = cluster.gateways[0]!.nodeId;
-  const joins: Promise<boolean>[] = [];
+  const joins: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     const room = `seeded-${String(i).padStart(5, '0')}`;
     joins.push(store.join({ room, connId: `seed-${i}`, user: { id: `u-seed-${i}`, name: 'seed' }, node }));

@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import type { AuthOptions } from '../../apps/gateway/src/auth/authenticator';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
 import { createGateway, type Gateway } from '../../apps/gateway/src/gateway';
 import type { AddressLimits } from '../../apps/gateway/src/limits/address-limiter';
@@ -77,6 +78,10 @@ export interface ClusterOptions {
   maxSendsInFlight?: number;
   /** Connection rebalancing; off unless given, so tests' lopsided clusters are left as they are. */
   rebalance?: { intervalMs?: number; perSecond?: number; tolerance?: number };
+  /** Identity: JWT settings, guests, `SESSION_SECRET` (product defaults: guests only, a shared secret in Redis). */
+  auth?: AuthOptions;
+  /** `API_KEY` of the server API; omitted means none (404). */
+  apiKey?: string;
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -142,6 +147,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       maxBufferedBytes: options.maxBufferedBytes,
       addressLimits: options.addressLimits ?? GENEROUS_ADDRESS_LIMITS,
       rebalance: options.rebalance ?? false,
+      auth: options.auth,
+      apiKey: options.apiKey,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;

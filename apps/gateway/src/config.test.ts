@@ -46,6 +46,15 @@ describe('loadConfig', () => {
       rebalance: { intervalMs: 5000, perSecond: 5, tolerance: 0.2 },
       drain: { noticeMs: 2_000, batchSize: 100, batchIntervalMs: 100 },
       adminToken: undefined,
+      auth: {
+        secret: undefined,
+        jwksUrl: undefined,
+        issuer: undefined,
+        audience: undefined,
+        guests: true,
+        sessionSecret: undefined,
+      },
+      apiKey: undefined,
     });
   });
 
@@ -99,6 +108,13 @@ describe('loadConfig', () => {
       DRAIN_BATCH_SIZE: '10',
       DRAIN_BATCH_INTERVAL_MS: '50',
       ADMIN_TOKEN: 'a-long-enough-admin-token',
+      AUTH_JWT_SECRET: 'j'.repeat(32),
+      AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      AUTH_JWT_ISSUER: 'https://id.example.com/',
+      AUTH_JWT_AUDIENCE: 'chorus',
+      AUTH_GUESTS: 'false',
+      SESSION_SECRET: 's'.repeat(40),
+      API_KEY: 'an-api-key-of-some-length',
     });
     expect(config).toEqual({
       port: 8080,
@@ -130,7 +146,21 @@ describe('loadConfig', () => {
       rebalance: false,
       drain: { noticeMs: 0, batchSize: 10, batchIntervalMs: 50 },
       adminToken: 'a-long-enough-admin-token',
+      auth: {
+        secret: 'j'.repeat(32),
+        jwksUrl: 'https://id.example.com/.well-known/jwks.json',
+        issuer: 'https://id.example.com/',
+        audience: 'chorus',
+        guests: false,
+        sessionSecret: 's'.repeat(40),
+      },
+      apiKey: 'an-api-key-of-some-length',
     });
+  });
+
+  it('refuses AUTH_GUESTS=false without a way to sign in', () => {
+    expect(configError({ AUTH_GUESTS: 'false' }).message).toMatch(/^invalid AUTH_GUESTS: .*AUTH_JWT_SECRET/);
+    expect(loadConfig({ AUTH_GUESTS: 'off', AUTH_JWT_SECRET: 'k'.repeat(32) }).auth.guests).toBe(false);
   });
 
   it('reads REDIS_CLUSTER_NODES as seed nodes, and refuses it next to REDIS_URL or malformed', () => {
@@ -195,6 +225,8 @@ describe('loadConfig', () => {
     ['SHUTDOWN_TIMEOUT_MS', '600001'],
     ['DRAIN_BATCH_SIZE', '0'],
     ['DRAIN_NOTICE_MS', '-1'],
+    ['AUTH_JWKS_URL', 'file:///etc/keys.json'],
+    ['AUTH_GUESTS', 'maybe'],
   ])('refuses %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ [name]: value });
     expect(error.name).toBe('ConfigError');
@@ -204,11 +236,14 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['too short', 'short-token'],
-    ['with a space', 'sixteen chars and more'],
-  ])('refuses an ADMIN_TOKEN %s without echoing it', (_what, value) => {
-    const error = configError({ ADMIN_TOKEN: value });
-    expect(error.message).toMatch(/^invalid ADMIN_TOKEN: /);
+    ['ADMIN_TOKEN', 'too short', 'short-token'],
+    ['ADMIN_TOKEN', 'with a space', 'sixteen chars and more'],
+    ['AUTH_JWT_SECRET', 'too short', 'a-secret-of-31-characters-xxxxx'],
+    ['SESSION_SECRET', 'too short', 'not-32-characters'],
+    ['API_KEY', 'too short', 'api-key-15-char'],
+  ])('refuses a %s %s without echoing it', (name, _what, value) => {
+    const error = configError({ [name]: value });
+    expect(error.message).toMatch(new RegExp(`^invalid ${name}: `));
     expect(error.message).toContain(`(got ${value.length} characters)`);
     expect(error.message).not.toContain(value);
   });

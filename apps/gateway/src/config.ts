@@ -97,6 +97,26 @@ export interface Config {
    * characters. Never logged, never echoed in an error.
    */
   adminToken: string | undefined;
+  /**
+   * Identity (README "Identity and access"). Signed-in users: `AUTH_JWT_SECRET` (HS256 key, at least 32
+   * characters) and/or `AUTH_JWKS_URL` (RS256/ES256 keys), checked against `AUTH_JWT_ISSUER` and
+   * `AUTH_JWT_AUDIENCE` when set. Guests: `AUTH_GUESTS` (default true; false refuses handshakes without a token),
+   * their tokens signed with `SESSION_SECRET` (at least 32 characters, the same on every gateway; unset: a
+   * secret made up once and kept in Redis, or per process in the embedded mode).
+   */
+  auth: {
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    guests: boolean;
+    sessionSecret: string | undefined;
+  };
+  /**
+   * `API_KEY` (default unset: no server API): bearer key of the server API (`/api/…`) that the owners' backends
+   * use to post into rooms and read members and history; at least 16 characters.
+   */
+  apiKey: string | undefined;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -109,6 +129,13 @@ const commaList = ({ lowerCase = false } = {}) =>
       .map((entry) => (lowerCase ? entry.trim().toLowerCase() : entry.trim()))
       .filter(Boolean),
   );
+
+const secret = (min: number) =>
+  z
+    .string()
+    .min(min, `must be at least ${min} characters`)
+    .max(4096)
+    .regex(/^\S+$/, 'must not contain spaces');
 
 const EnvSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -181,10 +208,23 @@ const EnvSchema = z.object({
     .max(512)
     .regex(/^\S+$/, 'must not contain spaces')
     .optional(),
+  AUTH_JWT_SECRET: secret(32).optional(),
+  AUTH_JWKS_URL: z
+    .string()
+    .refine((value) => /^https?:\/\/\S+$/.test(value), 'must be an http(s) URL of a JSON Web Key Set')
+    .optional(),
+  AUTH_JWT_ISSUER: z.string().max(1024).optional(),
+  AUTH_JWT_AUDIENCE: z.string().max(1024).optional(),
+  AUTH_GUESTS: z
+    .enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
+    .transform((value) => ['true', '1', 'on', 'yes'].includes(value))
+    .default(true),
+  SESSION_SECRET: secret(32).optional(),
+  API_KEY: secret(16).optional(),
 });
 
 /** Variables whose value must never appear in an error message. */
-const SECRET_VARIABLES = new Set(['ADMIN_TOKEN']);
+const SECRET_VARIABLES = new Set(['ADMIN_TOKEN', 'AUTH_JWT_SECRET', 'SESSION_SECRET', 'API_KEY']);
 
 /** The names of every environment variable `loadConfig` reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
@@ -213,6 +253,11 @@ export function loadConfig(
     throw new ConfigError(`invalid ${name}: ${issue?.message ?? 'invalid value'} (got ${got})`);
   }
   const e = result.data;
+  if (!e.AUTH_GUESTS && !e.AUTH_JWT_SECRET && !e.AUTH_JWKS_URL) {
+    throw new ConfigError(
+      'invalid AUTH_GUESTS: with guests off, set AUTH_JWT_SECRET or AUTH_JWKS_URL, or no one can connect',
+    );
+  }
   if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
     throw new ConfigError(
       'invalid REDIS_CLUSTER_NODES: set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both',
@@ -269,5 +314,14 @@ export function loadConfig(
       batchIntervalMs: e.DRAIN_BATCH_INTERVAL_MS,
     }),
     adminToken: e.ADMIN_TOKEN,
+    auth: Object.freeze({
+      secret: e.AUTH_JWT_SECRET,
+      jwksUrl: e.AUTH_JWKS_URL,
+      issuer: e.AUTH_JWT_ISSUER,
+      audience: e.AUTH_JWT_AUDIENCE,
+      guests: e.AUTH_GUESTS,
+      sessionSecret: e.SESSION_SECRET,
+    }),
+    apiKey: e.API_KEY,
   });
 }

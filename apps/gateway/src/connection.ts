@@ -10,6 +10,8 @@ export interface Connection {
   /** Unique in the cluster: the Socket.IO socket id, or `ws-<random>` for plain WebSocket clients. */
   readonly id: string;
   readonly user: User;
+  /** Private rooms the user may enter (their token's `rooms` claim); empty for guests. */
+  readonly grants: readonly string[];
   /** The client's address, for the per-address limits. */
   readonly address: string;
   /** Rooms this connection has joined. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ClusterStats } from './admin/cluster-stats';
 import { MemoryClusterStats } from './admin/cluster-stats.memory';
 import { RedisClusterStats } from './admin/cluster-stats.redis';
@@ -28,6 +29,11 @@ export interface GatewayDeps {
   addressLimits: AddressLimitStore;
   /** What each gateway reports about its load, for the cluster page; reports of dead gateways expire. */
   stats: ClusterStats;
+  /**
+   * A secret every gateway of the cluster shares, for signing guest tokens when `SESSION_SECRET` is not set:
+   * made up once and kept in Redis (cluster mode), or per process (embedded mode).
+   */
+  sharedSecret(): Promise<string>;
   /** Resolves when the backing services answer; rejects with the reason otherwise. */
   checkReady(): Promise<void>;
   /** Releases connections; the gateway using these deps must be closed first. */
@@ -43,6 +49,7 @@ export interface StoreOptions {
 /** The embedded default: everything in this process. */
 export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
   const bus = new MemoryRoomBus();
+  const secret = randomBytes(32).toString('base64url');
   return {
     mode: 'memory',
     messages: new MemoryMessageStore({ ...options, publish: (message) => bus.publishMessage(message) }),
@@ -50,6 +57,7 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
     presence: new MemoryPresenceStore(),
     addressLimits: new MemoryAddressLimitStore(),
     stats: new MemoryClusterStats(),
+    sharedSecret: async () => secret,
     checkReady: async () => {},
     close: async () => {},
   };
@@ -105,6 +113,21 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       waitTimeoutMs: options.wait?.timeoutMs,
     });
     const bus = new RedisRoomBus(commands, subscriber, { prefix: options.prefix, ...options.feedProbe });
+    let secret: Promise<string> | undefined;
+    const sharedSecret = () => {
+      secret ??= (async () => {
+        const key = `${options.prefix}session-secret`;
+        await commands.set(key, randomBytes(32).toString('base64url'), 'NX');
+        const value = await commands.get(key);
+        if (!value) throw new Error('shared secret missing from Redis');
+        return value;
+      })();
+      // A failed read (Redis away) is tried again by the next caller.
+      secret.catch(() => {
+        secret = undefined;
+      });
+      return secret;
+    };
     return {
       mode: 'redis',
       messages,
@@ -112,6 +135,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
       stats: new RedisClusterStats(commands, { prefix: options.prefix }),
       addressLimits: new RedisAddressLimitStore(commands, { prefix: options.prefix }),
+      sharedSecret,
       checkReady: async () => {
         for (const client of opened) {
           if (client.status !== 'ready')

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer } from 'node:http';
 import { LIMITS } from '@chorus/protocol';
+import express from 'express';
 import { Server } from 'socket.io';
 import { startStatsReporter } from './admin/stats-reporter';
+import { createApiRoutes } from './api/api.routes';
+import { Authenticator, type AuthOptions } from './auth/authenticator';
 import { createChatService } from './chat/chat.service';
 import { LocalSinks } from './chat/delivery';
 import { RoomFeed } from './chat/room-feed';
@@ -59,6 +62,13 @@ export interface GatewayOptions {
   maxSendsInFlight?: number | undefined;
   /** How long Redis may be in trouble before `/readyz` turns 503 (default 10 s; see `Readiness`). */
   readinessGraceMs?: number | undefined;
+  /**
+   * Who may connect: signed-in users' JWTs (`secret` and/or `jwksUrl`, `issuer`, `audience`), and guests
+   * (`guests`, default on; their tokens signed with `sessionSecret`, or a secret the cluster shares in Redis).
+   */
+  auth?: AuthOptions | undefined;
+  /** Bearer key of the server API at `/api` (`API_KEY`); omitted means no server API (404). */
+  apiKey?: string | undefined;
 }
 
 /** How a gateway hands its clients to the rest of the cluster when it stops. */
@@ -105,6 +115,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const presenceNode = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
 
   const access = new AccessPolicy(options);
+  // Its routes need the chat service, made below; the app that mounts it must exist before Socket.IO attaches.
+  const api = options.apiKey ? express.Router() : undefined;
   const readiness = new Readiness({
     check: () => deps.checkReady(),
     logger,
@@ -121,6 +133,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     access,
     metrics,
     adminToken: options.adminToken,
+    api,
   });
   httpServer.on('request', app);
 
@@ -200,7 +213,9 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rateLimit,
     requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
     proxies,
+    auth: new Authenticator(options.auth ?? {}, () => deps.sharedSecret()),
   });
+  if (api && options.apiKey) api.use(createApiRoutes({ apiKey: options.apiKey, chat, deps, logger }));
   const plain = attachPlainWebSocket(httpServer, ctx, {
     rooms,
     chat,

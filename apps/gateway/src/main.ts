@@ -71,7 +71,14 @@ async function main(): Promise<void> {
     rebalance: config.rebalance,
     metrics,
     adminToken: config.adminToken,
+    auth: config.auth,
+    apiKey: config.apiKey,
   });
+  if (target && config.auth.guests && !config.auth.sessionSecret) {
+    logger.warn(
+      'SESSION_SECRET is not set: guest tokens are signed with a secret kept in Redis; set SESSION_SECRET to choose it',
+    );
+  }
 
   server.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') fail(`port ${config.port} is already in use; set PORT to another one`);

@@ -1,5 +1,6 @@
 import type { AckError } from './errors';
 import type {
+  DmOpenPayload,
   HistoryGetPayload,
   MessageSendPayload,
   RoomJoinPayload,
@@ -7,10 +8,21 @@ import type {
   RoomsListPayload,
 } from './schemas';
 
-/** A connected person. `id` is assigned by the server per connection. */
+/**
+ * A person. Signed-in users' `id` is their token's `sub` and `name` its `name` claim; guests get a server-made
+ * id (`guest-…`) that their `guestToken` keeps across reconnects, and `guest: true`. Two users may share a
+ * name; their ids tell them apart.
+ */
 export interface User {
   id: string;
   name: string;
+  /** Present (and true) for guests: not signed in, name chosen freely. */
+  guest?: true;
+}
+
+/** Exactly the fields of a `User` (what is stored and sent, whatever else the object carries). */
+export function toUser(user: User): User {
+  return user.guest ? { id: user.id, name: user.name, guest: true } : { id: user.id, name: user.name };
 }
 
 /** One chat message as stored and delivered. */
@@ -35,8 +47,24 @@ export interface SessionInfo {
   user: User;
   /** Id of the gateway instance that holds this connection. */
   node: string;
+  /**
+   * Guests only: a signed token naming this guest. Keep it (e.g. in `localStorage`) and pass it back as
+   * `auth: { guestToken }` on any gateway to be the same user again.
+   */
+  guestToken?: string;
+  /** Signed-in users only: when the token expires (ms since the Unix epoch); the connection is closed then. */
+  expiresAt?: number;
 }
 
+/** Sent right before the server closes a connection whose token expired: reconnect with a fresh token. */
+export interface AuthExpiredEvent {
+  message: string;
+}
+
+/**
+ * A user came into a room (their first connection in it, on any gateway) or left it (their last connection
+ * went). A user with several tabs or devices is one member: opening another tab announces nothing.
+ */
 export interface PresenceEvent {
   room: string;
   user: User;
@@ -80,6 +108,10 @@ export interface MessageSendResult {
 export interface HistoryGetResult {
   messages: ChatMessage[];
 }
+export interface DmOpenResult {
+  /** The direct-message room of the two users, the same whichever of them opens it. */
+  room: string;
+}
 export interface RoomsListResult {
   /** Busiest first, then by name. */
   rooms: RoomSummary[];
@@ -94,6 +126,7 @@ export interface ClientToServerEvents {
   'message:send': (payload: MessageSendPayload, ack: AckCallback<MessageSendResult>) => void;
   'history:get': (payload: HistoryGetPayload, ack: AckCallback<HistoryGetResult>) => void;
   'rooms:list': (payload: RoomsListPayload, ack: AckCallback<RoomsListResult>) => void;
+  'dm:open': (payload: DmOpenPayload, ack: AckCallback<DmOpenResult>) => void;
 }
 
 /** Events the server emits. */
@@ -101,6 +134,7 @@ export interface ServerToClientEvents {
   session: (session: SessionInfo) => void;
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
+  'auth:expired': (event: AuthExpiredEvent) => void;
 }
 
 /** Events between gateways (through the adapter). */
@@ -109,6 +143,12 @@ export type InterServerEvents = Record<never, never>;
 /** What a gateway keeps on each socket (`socket.data`). */
 export interface SocketData {
   user: User;
+  /** Private rooms this user may enter: exact names, or prefixes ending in `*` (a token's `rooms` claim). */
+  grants: readonly string[];
+  /** When the user's token expires (ms since the Unix epoch); absent for guests. */
+  expiresAt?: number;
+  /** Guests: the token to hand back on reconnect (sent in `session`). */
+  guestToken?: string;
   /** The client's address (behind trusted proxies, from `X-Forwarded-For`), for the per-address limits. */
   address: string;
 }
@@ -120,6 +160,7 @@ export const CLIENT_EVENTS = [
   'message:send',
   'history:get',
   'rooms:list',
+  'dm:open',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 
 export type ClientEventName = (typeof CLIENT_EVENTS)[number];

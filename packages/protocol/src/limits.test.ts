@@ -11,6 +11,8 @@ describe('limits of the wire contract', () => {
       roomMax: 64,
       textMin: 1,
       textMax: 4000,
+      userIdMax: 128,
+      tokenMax: 8192,
       clientMsgIdMax: 64,
       joinHistory: 50,
       historyDefault: 50,

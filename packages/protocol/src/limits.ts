@@ -11,6 +11,10 @@ export const LIMITS = {
   /** Message text. */
   textMin: 1,
   textMax: 4000,
+  /** A user id (a token's `sub`, or a guest id). */
+  userIdMax: 128,
+  /** A signed token in the handshake (`token`, `guestToken`). */
+  tokenMax: 8192,
   /** Client-made idempotency key of a send. */
   clientMsgIdMax: 64,
   /** Messages returned by `room:join` (the latest ones). */
@@ -65,3 +69,12 @@ export function newestWithin<M extends { text: string; user: { id: string; name:
 
 /** Allowed room-name characters, as a pattern anchored at both ends. */
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/**
+ * Rooms whose name starts with this are private: only users whose token's `rooms` claim lists them (by exact name,
+ * or by a prefix ending in `*`) may join, read or write them.
+ */
+export const PRIVATE_ROOM_PREFIX = 'private-';
+
+/** Direct-message rooms: named by the server (`dm:open`), open to their two users only. */
+export const DM_ROOM_PREFIX = 'dm-';

@@ -57,8 +57,38 @@ export const ClientMsgIdSchema = z
 /** A message sequence number within a room. Sequence numbers start at 1. */
 export const SeqSchema = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-/** Handshake `auth` object. */
-export const HandshakeAuthSchema = z.strictObject({ name: NameSchema.optional() });
+/**
+ * A user id: what a token's `sub` names, or a guest id. 1–128 characters, well-formed, no control or invisible
+ * characters (they would make two ids look alike in logs and member lists).
+ */
+export const UserIdSchema = z
+  .string()
+  .min(1, 'user id must not be empty')
+  .max(LIMITS.userIdMax, `user id must be at most ${LIMITS.userIdMax} characters`)
+  .refine(isWellFormed, 'user id must be well-formed Unicode (no lone surrogates)')
+  .refine(
+    (id) => !NAME_FORBIDDEN_PATTERN.test(id) && id.trim() === id,
+    'user id must not contain control, invisible or surrounding white-space characters',
+  );
+
+/** A signed token (JWT compact form): three base64url parts. */
+const CompactTokenSchema = z
+  .string()
+  .max(LIMITS.tokenMax, `token must be at most ${LIMITS.tokenMax} characters`)
+  .regex(
+    /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/,
+    'token must be a compact JWT (three base64url parts)',
+  );
+
+/**
+ * Handshake `auth` object: a signed-in user's `token` (a JWT), or a guest's `guestToken` from an earlier
+ * `session`, or neither (a new guest); `name` is a guest's display name (a signed-in user's comes from the token).
+ */
+export const HandshakeAuthSchema = z.strictObject({
+  name: NameSchema.optional(),
+  token: CompactTokenSchema.optional(),
+  guestToken: CompactTokenSchema.optional(),
+});
 
 /** A position in a room's history: the epoch and the last seq the client has. */
 export const PositionSchema = z.strictObject({
@@ -78,6 +108,20 @@ export const HistoryGetSchema = z.strictObject({
   before: SeqSchema.min(1).optional(),
   limit: z.int().min(1).max(LIMITS.historyMax).optional(),
 });
+export const DmOpenSchema = z.strictObject({ user: UserIdSchema });
+
+/** Server API: `POST /api/rooms/:room/messages`. Without `user`, the message is from `system`. */
+export const ApiMessagePostSchema = z.strictObject({
+  text: TextSchema,
+  user: z.strictObject({ id: UserIdSchema, name: NameSchema }).optional(),
+  clientMsgId: ClientMsgIdSchema.optional(),
+});
+
+/** Server API: `GET /api/rooms/:room/history?before=&limit=` (query strings, so numbers are coerced). */
+export const ApiHistoryQuerySchema = z.strictObject({
+  before: z.coerce.number().pipe(SeqSchema.min(1)).optional(),
+  limit: z.coerce.number().pipe(z.int().min(1).max(LIMITS.historyMax)).optional(),
+});
 export const RoomsListSchema = z.strictObject({
   /** Where the page starts: `nextCursor` of the page before; omitted for the first page. */
   cursor: z.int().min(0).max(LIMITS.roomsListDepth).optional(),
@@ -91,6 +135,8 @@ export type RoomLeavePayload = z.input<typeof RoomLeaveSchema>;
 export type MessageSendPayload = z.input<typeof MessageSendSchema>;
 export type HistoryGetPayload = z.input<typeof HistoryGetSchema>;
 export type RoomsListPayload = z.input<typeof RoomsListSchema>;
+export type DmOpenPayload = z.input<typeof DmOpenSchema>;
+export type ApiMessagePost = z.input<typeof ApiMessagePostSchema>;
 
 /** Turns zod issues into the compact, JSON-safe form sent in `error.details`. */
 export function toPayloadIssues(error: z.ZodError): PayloadIssue[] {

@@ -1,4 +1,5 @@
-import { type ChatMessage, ChorusError, LIMITS, newestWithin } from '@chorus/protocol';
+import { type ChatMessage, ChorusError, LIMITS, newestWithin, type User } from '@chorus/protocol';
+import { roomAccess } from '../auth/room-access';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import { timed } from '../metrics/metrics';
@@ -11,6 +12,16 @@ export interface ChatService {
     conn: Connection,
     request: { room: string; text: string; clientMsgId?: string | undefined },
   ): Promise<ChatMessage>;
+  /**
+   * Appends a message from the server side (the server API): same sequence, history, live delivery and
+   * idempotency as a client's send, without a connection's budgets or room membership.
+   */
+  post(request: {
+    room: string;
+    user: User;
+    text: string;
+    clientMsgId?: string | undefined;
+  }): Promise<{ message: ChatMessage; duplicate: boolean }>;
   history(
     conn: Connection,
     request: { room: string; before?: number | undefined; limit?: number | undefined },
@@ -27,9 +38,41 @@ export function createChatService(
   { deps, inflight, metrics, addressLimiter, isStopping }: GatewayContext,
   { maxSendsInFlight = DEFAULT_MAX_SENDS_IN_FLIGHT }: { maxSendsInFlight?: number } = {},
 ): ChatService {
+  // Being in the room means the join passed the access check; outside it, a room one may not enter answers
+  // FORBIDDEN (not NOT_IN_ROOM, which would invite a join that cannot succeed).
   const requireRoom = (conn: Connection, room: string) => {
-    if (!conn.rooms.has(room)) throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
+    if (conn.rooms.has(room)) return;
+    roomAccess.check(conn, room);
+    throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
   };
+
+  /** The one way into a room's history, for clients and the server API alike. */
+  async function append(request: {
+    room: string;
+    user: User;
+    text: string;
+    clientMsgId?: string | undefined;
+  }): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    if (isStopping()) throw new ChorusError('UNAVAILABLE', 'this gateway is stopping; retry');
+    // Past what Redis can take from this gateway, more sends only queue up: push back instead, so latency
+    // stays bounded and nothing is torn down.
+    if (inflight.count >= maxSendsInFlight) {
+      metrics.rateLimited.inc();
+      throw ChorusError.rateLimited('the server is busy, retry shortly', OVERLOAD_RETRY_MS);
+    }
+    const { clientMsgId, ...rest } = request;
+    const result = await inflight.track(
+      timed(metrics.adapterPublish, () =>
+        deps.messages.append({
+          ...rest,
+          ts: Date.now(),
+          ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+        }),
+      ),
+    );
+    if (!result.duplicate) metrics.messagesIn.inc();
+    return result;
+  }
 
   return {
     async send(conn, { room, text, clientMsgId }) {
@@ -46,27 +89,17 @@ export function createChatService(
         metrics.rateLimited.inc();
         throw error;
       }
-      // Past what Redis can take from this gateway, more sends only queue up: push back instead, so latency
-      // stays bounded and nothing is torn down.
-      if (inflight.count >= maxSendsInFlight) {
-        metrics.rateLimited.inc();
-        throw ChorusError.rateLimited('the server is busy, retry shortly', OVERLOAD_RETRY_MS);
-      }
-      const { message, duplicate } = await inflight.track(
-        timed(metrics.adapterPublish, () =>
-          deps.messages.append({
-            room,
-            user: conn.user,
-            text,
-            ts: Date.now(),
-            ...(clientMsgId !== undefined ? { clientMsgId } : {}),
-          }),
-        ),
-      );
-      if (!duplicate) metrics.messagesIn.inc();
+      const { message, duplicate } = await append({
+        room,
+        user: conn.user,
+        text,
+        ...(clientMsgId !== undefined ? { clientMsgId } : {}),
+      });
       conn.log.debug({ room, seq: message.seq, duplicate }, 'message appended');
       return message;
     },
+
+    post: append,
 
     async history(conn, { room, before, limit = LIMITS.historyDefault }) {
       requireRoom(conn, room);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ChatMessage } from '@chorus/protocol';
+import { type ChatMessage, toUser } from '@chorus/protocol';
 import {
   type AppendInput,
   type AppendResult,
@@ -48,7 +48,7 @@ export class MemoryMessageStore implements MessageStore {
       room: input.room,
       epoch: log.epoch,
       seq: log.seq,
-      user: { id: input.user.id, name: input.user.name },
+      user: toUser(input.user),
       text: input.text,
       ts: input.ts,
       ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),

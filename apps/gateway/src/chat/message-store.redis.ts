@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ChatMessage, ChorusError } from '@chorus/protocol';
+import { type ChatMessage, ChorusError, toUser } from '@chorus/protocol';
 import type { ChainableCommander } from 'ioredis';
 import { roomChannel } from '../bus/room-bus';
 import type { RedisClient } from '../redis/connect';
@@ -155,7 +155,7 @@ export class RedisMessageStore implements MessageStore {
     const k = this.#keys(input.room);
     const fields = {
       room: input.room,
-      user: { id: input.user.id, name: input.user.name },
+      user: toUser(input.user),
       text: input.text,
       ts: input.ts,
       ...(input.clientMsgId !== undefined ? { clientMsgId: input.clientMsgId } : {}),

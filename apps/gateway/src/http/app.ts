@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { createAdminRoutes } from '../admin/admin.routes';
 import type { GatewayDeps } from '../deps';
 import type { ReadinessState } from '../lifecycle/readiness';
@@ -22,6 +22,8 @@ export interface HttpAppOptions {
   metrics: GatewayMetrics;
   /** Bearer token of the admin API and page (`/admin`); undefined means they answer 404. */
   adminToken?: string | undefined;
+  /** The server API, mounted at `/api` (its routes may be added after the app is made); omitted means 404. */
+  api?: Router | undefined;
 }
 
 /**
@@ -64,6 +66,10 @@ export function createHttpApp(options: HttpAppOptions): Express {
       res.status(500).json({ error: 'metrics unavailable' });
     }
   });
+
+  // Backends call the server API by whatever name reaches a gateway; a browser page (DNS rebinding) cannot
+  // present its bearer key, so it is answered before the host check too.
+  if (options.api) app.use('/api', options.api);
 
   // Probes and scrapes come with whatever Host the platform uses (a pod IP, `chorus-lb`): answered before the
   // host check. Everything after it is only for hosts this cluster serves (DNS rebinding).

@@ -39,8 +39,16 @@ export interface PlainWsOptions {
 }
 
 /**
- * The seed's plain WebSocket protocol at `/ws?room=<room>&name=<name>`: each text frame is posted to the room,
- * each message of the room arrives as the text frame `from <name>: <text>`. Errors arrive as `error: <CODE> <message>`.
+ * The seed's page opened `new WebSocket('ws://host:port')`: the root path, no query. An upgrade there speaks the
+ * plain protocol exactly like one at {@link PLAIN_WS_PATH} (so `lobby` and a guest name), and the old page works
+ * unchanged against any gateway or the balancer. A plain GET of `/` still gets the web app.
+ */
+const SEED_WS_PATH = '/';
+
+/**
+ * The seed's plain WebSocket protocol at `/ws?room=<room>&name=<name>` (and at `/`, see {@link SEED_WS_PATH}):
+ * each text frame is posted to the room, each message of the room arrives as the text frame `from <name>: <text>`.
+ * Errors arrive as `error: <CODE> <message>`.
  */
 export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext, options: PlainWsOptions) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxFrameBytes });
@@ -54,7 +62,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== PLAIN_WS_PATH) {
+    if (url.pathname !== PLAIN_WS_PATH && url.pathname !== SEED_WS_PATH) {
       // Socket.IO answers its own path; any other upgrade is refused here.
       if (!url.pathname.startsWith('/socket.io/')) reject(socket, 404, 'Not Found');
       return;
@@ -86,7 +94,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
 
   function serve(ws: WebSocket, room: string, name: string, address: string) {
     const id = `ws-${randomBytes(8).toString('base64url')}`;
-    const user = { id: newUserId(), name };
+    const user = { id: newUserId(), name, guest: true as const };
     const connLog = log.child({ socket: id, user: user.id, room });
     const sink = {
       deliver: (message: ChatMessage) => {
@@ -106,6 +114,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const conn: Connection = {
       id,
       user,
+      grants: [],
       address,
       rooms: new Set(),
       log: connLog,

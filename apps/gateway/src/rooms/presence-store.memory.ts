@@ -1,66 +1,78 @@
-import type { RoomSummary, User } from '@chorus/protocol';
+import { type RoomSummary, toUser, type User } from '@chorus/protocol';
 import {
   type Membership,
+  type PresenceChange,
   type PresenceStore,
   type RoomMembers,
   type RoomsPage,
   sortRooms,
 } from './presence-store';
 
+/** One room's members: its connections, and each user once with how many of their connections are in. */
+interface RoomState {
+  connections: Map<string, Membership>;
+  users: Map<string, { user: User; connections: number }>;
+}
+
 /** The embedded-mode presence store: one process holds every connection, so no heartbeats are needed. */
 export class MemoryPresenceStore implements PresenceStore {
-  /** room → connId → membership */
-  readonly #rooms = new Map<string, Map<string, Membership>>();
+  readonly #rooms = new Map<string, RoomState>();
 
-  async join(membership: Membership): Promise<boolean> {
-    let members = this.#rooms.get(membership.room);
-    if (!members) {
-      members = new Map();
-      this.#rooms.set(membership.room, members);
+  async join(membership: Membership): Promise<PresenceChange> {
+    let state = this.#rooms.get(membership.room);
+    if (!state) {
+      state = { connections: new Map(), users: new Map() };
+      this.#rooms.set(membership.room, state);
     }
-    const isNew = !members.has(membership.connId);
-    members.set(membership.connId, { ...membership, user: { ...membership.user } });
-    return isNew;
+    if (state.connections.has(membership.connId)) return { connection: false, user: false };
+    state.connections.set(membership.connId, { ...membership, user: toUser(membership.user) });
+    const entry = state.users.get(membership.user.id);
+    if (entry) entry.connections += 1;
+    else state.users.set(membership.user.id, { user: toUser(membership.user), connections: 1 });
+    return { connection: true, user: entry === undefined };
   }
 
-  async leave({ room, connId }: Membership): Promise<boolean> {
-    const members = this.#rooms.get(room);
-    const existed = members?.delete(connId) ?? false;
-    if (members?.size === 0) this.#rooms.delete(room);
-    return existed;
+  async leave({ room, connId }: Membership): Promise<PresenceChange> {
+    const state = this.#rooms.get(room);
+    const membership = state?.connections.get(connId);
+    if (!state || !membership) return { connection: false, user: false };
+    return { connection: true, user: this.#remove(room, state, connId, membership) };
   }
 
   async members(room: string, limit: number): Promise<RoomMembers> {
-    const users = distinctUsers(this.#rooms.get(room)?.values() ?? []);
-    return { users: users.slice(0, limit), count: users.length };
+    const users = [...(this.#rooms.get(room)?.users.values() ?? [])];
+    return { users: users.slice(0, limit).map((entry) => ({ ...entry.user })), count: users.length };
   }
 
   // One process and no network hop: sorting the rooms on each call is cheap enough here (the caller's
   // request budget bounds how often).
   async rooms(page: RoomsPage): Promise<RoomSummary[]> {
-    const all = [...this.#rooms].map(([room, members]) => ({
-      room,
-      members: distinctUsers(members.values()).length,
-    }));
+    const all = [...this.#rooms].map(([room, state]) => ({ room, members: state.users.size }));
     return sortRooms(all, page);
   }
 
   async heartbeat(): Promise<void> {}
 
   async removeNode(node: string): Promise<void> {
-    for (const [room, members] of this.#rooms) {
-      for (const [connId, m] of members) if (m.node === node) members.delete(connId);
-      if (members.size === 0) this.#rooms.delete(room);
+    for (const [room, state] of this.#rooms) {
+      for (const [connId, m] of state.connections) if (m.node === node) this.#remove(room, state, connId, m);
     }
   }
 
   async sweep(): Promise<number> {
     return 0;
   }
-}
 
-function distinctUsers(memberships: Iterable<Membership>): User[] {
-  const users = new Map<string, User>();
-  for (const m of memberships) if (!users.has(m.user.id)) users.set(m.user.id, { ...m.user });
-  return [...users.values()];
+  /** Removes one connection; true when it was its user's last in the room. */
+  #remove(room: string, state: RoomState, connId: string, membership: Membership): boolean {
+    state.connections.delete(connId);
+    const entry = state.users.get(membership.user.id);
+    let last = false;
+    if (entry && --entry.connections <= 0) {
+      state.users.delete(membership.user.id);
+      last = true;
+    }
+    if (state.connections.size === 0) this.#rooms.delete(room);
+    return last;
+  }
 }

@@ -1,9 +1,10 @@
-import type { RoomSummary, User } from '@chorus/protocol';
+import { type RoomSummary, toUser, type User } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import {
   type Membership,
   NODE_TTL_MS,
+  type PresenceChange,
   type PresenceStore,
   type RoomMembers,
   type RoomsPage,
@@ -44,15 +45,17 @@ redis.call('ZADD', KEYS[4], now, ARGV[4])
 local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[5])
-if added == 1 then count(KEYS[6], KEYS[5], KEYS[2], ARGV[3], ARGV[5], 1) end
-return added
+local first = 0
+if added == 1 and count(KEYS[6], KEYS[5], KEYS[2], ARGV[3], ARGV[5], 1) == 1 then first = 1 end
+return {added, first}
 `;
 
 const LEAVE_LUA = `${COUNT_LUA}
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
-if removed == 1 then count(KEYS[5], KEYS[4], KEYS[2], ARGV[2], ARGV[3], -1) end
+local last = 0
+if removed == 1 and count(KEYS[5], KEYS[4], KEYS[2], ARGV[2], ARGV[3], -1) <= 0 then last = 1 end
 redis.call('SREM', KEYS[3], ARGV[2] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[3])
-return removed
+return {removed, last}
 `;
 
 // Defines live(field): whether the node of a "<node>|<connId>" field heartbeated within ARGV[1] ms. Each node
@@ -115,8 +118,8 @@ return now
 `;
 
 type ScriptedRedis = RedisClient & {
-  chorusPresenceJoin(...args: string[]): Promise<number>;
-  chorusPresenceLeave(...args: string[]): Promise<number>;
+  chorusPresenceJoin(...args: string[]): Promise<[number, number]>;
+  chorusPresenceLeave(...args: string[]): Promise<[number, number]>;
   chorusPresenceMembers(...args: (string | number)[]): Promise<[number, string[]]>;
   chorusPresenceSweep(...args: (string | number)[]): Promise<number>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
@@ -147,8 +150,8 @@ export class RedisPresenceStore implements PresenceStore {
     }
   }
 
-  async join({ room, connId, user, node }: Membership): Promise<boolean> {
-    const added = await withRedis(() =>
+  async join({ room, connId, user, node }: Membership): Promise<PresenceChange> {
+    const [added, first] = await withRedis(() =>
       this.#redis.chorusPresenceJoin(
         this.#roomKey(room),
         this.#roomsKey,
@@ -157,17 +160,17 @@ export class RedisPresenceStore implements PresenceStore {
         this.#indexKey,
         this.#usersKey(room),
         field(node, connId),
-        JSON.stringify({ id: user.id, name: user.name }),
+        JSON.stringify(toUser(user)),
         room,
         node,
         user.id,
       ),
     );
-    return added === 1;
+    return { connection: added === 1, user: first === 1 };
   }
 
-  async leave({ room, connId, node, user }: Membership): Promise<boolean> {
-    const removed = await withRedis(() =>
+  async leave({ room, connId, node, user }: Membership): Promise<PresenceChange> {
+    const [removed, last] = await withRedis(() =>
       this.#redis.chorusPresenceLeave(
         this.#roomKey(room),
         this.#roomsKey,
@@ -179,7 +182,7 @@ export class RedisPresenceStore implements PresenceStore {
         user.id,
       ),
     );
-    return removed === 1;
+    return { connection: removed === 1, user: last === 1 };
   }
 
   async members(room: string, limit: number): Promise<RoomMembers> {

@@ -27,8 +27,9 @@ const implementations: [string, Factory][] = [
 describe.each(implementations)('%s', (_name, create) => {
   it('lists the members of a room across nodes', async () => {
     const store = create({});
-    expect(await store.join({ room: 'lobby', connId: 'c1', user: alice, node: 'n1' })).toBe(true);
-    expect(await store.join({ room: 'lobby', connId: 'c2', user: bob, node: 'n2' })).toBe(true);
+    const added = { connection: true, user: true };
+    expect(await store.join({ room: 'lobby', connId: 'c1', user: alice, node: 'n1' })).toEqual(added);
+    expect(await store.join({ room: 'lobby', connId: 'c2', user: bob, node: 'n2' })).toEqual(added);
     await store.join({ room: 'other', connId: 'c3', user: carol, node: 'n1' });
     const members = await who(store, 'lobby');
     expect(members.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
@@ -37,7 +38,10 @@ describe.each(implementations)('%s', (_name, create) => {
   it('treats a repeated join as one membership', async () => {
     const store = create({});
     await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
-    expect(await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(false);
+    expect(await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toEqual({
+      connection: false,
+      user: false,
+    });
     expect(await who(store, 'r')).toEqual([alice]);
   });
 
@@ -49,11 +53,39 @@ describe.each(implementations)('%s', (_name, create) => {
     expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'r', members: 1 }]);
   });
 
+  it('says a user came in with their first connection and went with their last, across nodes', async () => {
+    const store = create({});
+    const change = (connection: boolean, user: boolean) => ({ connection, user });
+    expect(await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toEqual(
+      change(true, true),
+    );
+    expect(await store.join({ room: 'r', connId: 'c2', user: alice, node: 'n2' })).toEqual(
+      change(true, false),
+    );
+    expect(await store.join({ room: 'r', connId: 'c3', user: bob, node: 'n2' })).toEqual(change(true, true));
+    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toEqual(
+      change(true, false),
+    );
+    expect(await who(store, 'r')).toHaveLength(2);
+    expect(await store.leave({ room: 'r', connId: 'c2', user: alice, node: 'n2' })).toEqual(
+      change(true, true),
+    );
+    expect(await store.join({ room: 'r', connId: 'c4', user: alice, node: 'n1' })).toEqual(
+      change(true, true),
+    );
+  });
+
   it('removes a member on leave and drops empty rooms from the list', async () => {
     const store = create({});
     await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });
-    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(true);
-    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toBe(false);
+    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toEqual({
+      connection: true,
+      user: true,
+    });
+    expect(await store.leave({ room: 'r', connId: 'c1', user: alice, node: 'n1' })).toEqual({
+      connection: false,
+      user: false,
+    });
     expect(await who(store, 'r')).toEqual([]);
     expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([]);
   });

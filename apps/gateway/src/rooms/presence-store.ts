@@ -16,10 +16,10 @@ export interface Membership {
  * so a killed gateway's users leave the member lists by themselves.
  */
 export interface PresenceStore {
-  /** Records the membership; resolves true when it is new (false when this connection was already in). */
-  join(membership: Membership): Promise<boolean>;
-  /** Removes the membership; resolves true when it existed. */
-  leave(membership: Membership): Promise<boolean>;
+  /** Records the membership; says whether it is new, and whether it is the user's first connection in the room. */
+  join(membership: Membership): Promise<PresenceChange>;
+  /** Removes the membership; says whether it existed, and whether it was the user's last connection in the room. */
+  leave(membership: Membership): Promise<PresenceChange>;
   /**
    * The distinct users in `room` on live gateways: all of them, or a sample of about `limit` in a bigger room,
    * so a join costs the same in a room of ten and of ten thousand.
@@ -37,6 +37,17 @@ export interface PresenceStore {
   removeNode(node: string): Promise<void>;
   /** Drops the memberships of gateways whose heartbeat expired; resolves to how many gateways were swept. */
   sweep(): Promise<number>;
+}
+
+/**
+ * What a join or leave changed, decided atomically in the store, so that across gateways exactly one join
+ * announces a user `joined` and exactly one leave announces them `left`.
+ */
+export interface PresenceChange {
+  /** The connection's membership was added (join) or removed (leave). */
+  connection: boolean;
+  /** With it the user came into the room (their first connection there) or went (their last). */
+  user: boolean;
 }
 
 /** Who is in a room: every distinct user, or a sample of `limit` of them in a bigger room, and how many there are. */

@@ -1,4 +1,4 @@
-import { RoomJoinSchema, RoomLeaveSchema, RoomsListSchema } from '@chorus/protocol';
+import { DmOpenSchema, RoomJoinSchema, RoomLeaveSchema, RoomsListSchema } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import type { Connection } from '../connection';
 import { withAck } from '../socket/ack';
@@ -19,5 +19,9 @@ export function registerRoomHandlers(socket: Socket, conn: Connection, rooms: Ro
   socket.on(
     'rooms:list',
     withAck('rooms:list', RoomsListSchema, conn.log, (payload) => rooms.list(payload)),
+  );
+  socket.on(
+    'dm:open',
+    withAck('dm:open', DmOpenSchema, conn.log, async ({ user }) => rooms.openDm(conn, user)),
   );
 }

@@ -8,8 +8,10 @@ import {
   type RoomJoinResult,
   type RoomsListResult,
 } from '@chorus/protocol';
+import { dmRoomName, roomAccess } from '../auth/room-access';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
+import type { PresenceChange } from './presence-store';
 
 /** Most messages a resuming join replays; a longer gap answers `recovered: false` and the client reloads. */
 export const MAX_REPLAY = 5_000;
@@ -27,6 +29,8 @@ export interface RoomService {
   leave(conn: Connection, room: string): Promise<void>;
   /** Leaves every room; used when a connection closes. Never throws. */
   leaveAll(conn: Connection): Promise<void>;
+  /** The direct-message room of the connection's user and `user` (joined like any room, by its two users only). */
+  openDm(conn: Connection, user: string): { room: string };
   /** One page of the cluster's rooms, busiest first. */
   list(request: { cursor?: number | undefined; limit?: number | undefined }): Promise<RoomsListResult>;
 }
@@ -71,12 +75,11 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       // Redis is busy or away: the connection has left here; the membership goes as soon as Redis answers.
       conn.log.warn({ room, err: { message: (error as Error).message } }, 'leave not recorded yet; retrying');
       retryLeave(conn, membership, LEAVE_RETRY_FIRST_MS);
-      return false;
+      return undefined;
     });
-    if (removed) {
-      ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
-      conn.log.info({ room }, 'left room');
-    }
+    if (removed?.connection) conn.log.info({ room }, 'left room');
+    // The user is gone from the room once their last connection is (another tab may still be in).
+    if (removed?.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
   }
 
   /** Retries removing a membership, backing off, until Redis takes it (or the gateway's incarnation expires). */
@@ -87,8 +90,13 @@ export function createRoomService(ctx: GatewayContext): RoomService {
   ): void {
     const timer = setTimeout(() => {
       presence.leave(membership).then(
-        // Announced either way: the attempt that timed out may have gone through when Redis came back.
-        () => ctx.presenceAnnouncer.announce({ room: membership.room, user: conn.user, state: 'left' }),
+        (change) => {
+          // Nothing removed means the attempt that timed out went through when Redis came back, and what it
+          // found is unknown: announced then too, or the user would stay listed for everyone.
+          if (change.user || !change.connection) {
+            ctx.presenceAnnouncer.announce({ room: membership.room, user: conn.user, state: 'left' });
+          }
+        },
         () => retryLeave(conn, membership, Math.min(delayMs * 2, LEAVE_RETRY_MAX_MS)),
       );
     }, delayMs);
@@ -97,6 +105,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
 
   return {
     async join(conn, { room, since }) {
+      roomAccess.check(conn, room);
       const already = conn.rooms.has(room);
       if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
         throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
@@ -110,11 +119,11 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       // ack carries a gapless history, and the connection goes live in the same tick it is sent.
       const buffered: ChatMessage[] = [];
       const stopWatching = feed.watch(room, (message) => buffered.push(message));
-      let isNew = false;
+      let joined: PresenceChange | undefined;
       try {
         // The gateway hears the room from here on, so the history read below misses nothing.
         await subscribed;
-        isNew = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
+        joined = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
         const [members, resumed] = await Promise.all([
           presence.members(room, LIMITS.joinMembersMax),
           since ? replay(room, since) : Promise.resolve(null),
@@ -124,10 +133,9 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         if (!already && members.count <= 1 && page.messages.length === 0 && !since) {
           ctx.addressLimiter.take('newRooms', conn.address);
         }
-        if (isNew) {
-          ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
-          conn.log.info({ room }, 'joined room');
-        }
+        if (joined.connection) conn.log.info({ room }, 'joined room');
+        // A user is announced when their first connection comes in, wherever it is; another tab is not news.
+        if (joined.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
         const history = [...page.messages];
         let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
         feed.seen(room, page.epoch, last);
@@ -158,8 +166,13 @@ export function createRoomService(ctx: GatewayContext): RoomService {
           feed.untrack(room);
         }
         // A join that failed leaves no membership behind (the caller may retry it).
-        if (isNew) {
-          presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId }).catch(() => {});
+        if (joined?.connection) {
+          presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId }).then(
+            (change) => {
+              if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
+            },
+            () => {},
+          );
         }
         throw error;
       } finally {
@@ -168,6 +181,10 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     },
 
     leave,
+
+    openDm(conn, user) {
+      return { room: dmRoomName(conn.user.id, user) };
+    },
 
     async leaveAll(conn) {
       await Promise.all(

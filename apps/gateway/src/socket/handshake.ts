@@ -1,31 +1,31 @@
-import { randomBytes } from 'node:crypto';
-import { HandshakeAuthSchema, type User } from '@chorus/protocol';
+import { HandshakeAuthSchema } from '@chorus/protocol';
+import { AuthError, type Authenticator } from '../auth/authenticator';
 import type { ChorusServer } from '../context';
 import { clientAddress, type TrustedProxies } from '../http/client-address';
 import type { AddressLimiter } from '../limits/address-limiter';
 
-/** A server-assigned user id; one per connection until accounts exist. */
-export function newUserId(): string {
-  return `u-${randomBytes(6).toString('base64url')}`;
-}
-
-export function guestName(): string {
-  return `guest-${randomBytes(2).toString('hex')}`;
-}
+/** Plain WebSocket clients are guests: a new id and, unless they chose one, a made-up name. */
+export { guestName, newGuestId as newUserId } from '../auth/guest-tokens';
 
 /** An error for Socket.IO's `connect_error`, with the code in `err.data.code`. */
 export function handshakeError(
-  code: 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMITED',
+  code: 'INVALID_PAYLOAD' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'UNAVAILABLE',
   message: string,
 ) {
   return Object.assign(new Error(message), { data: { code, message } });
 }
 
 /**
- * Checks `auth: { name? }` and puts the connection's user on `socket.data`, then counts the connection against
- * its address's limit (refused with `RATE_LIMITED` past it; uncounted when it disconnects).
+ * The handshake: checks `auth`, establishes who connects (a signed-in user, a returning or a new guest) and puts
+ * it on `socket.data`, then counts the connection against its address's limit (refused with `RATE_LIMITED` past
+ * it; uncounted when it disconnects). Nothing is joined before all of it passed.
  */
-export function useHandshake(io: ChorusServer, limiter: AddressLimiter, proxies: TrustedProxies): void {
+export function useHandshake(
+  io: ChorusServer,
+  auth: Authenticator,
+  limiter: AddressLimiter,
+  proxies: TrustedProxies,
+): void {
   io.use((socket, next) => {
     const parsed = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) {
@@ -35,14 +35,24 @@ export function useHandshake(io: ChorusServer, limiter: AddressLimiter, proxies:
         handshakeError('INVALID_PAYLOAD', `invalid auth${path ? `.${path}` : ''}: ${issue?.message}`),
       );
     }
-    const user: User = { id: newUserId(), name: parsed.data.name ?? guestName() };
-    socket.data.user = user;
     const address = clientAddress(socket.request, proxies);
-    socket.data.address = address;
-    limiter.open(address).then((allowed) => {
-      if (!allowed) return next(handshakeError('RATE_LIMITED', 'too many connections from your address'));
-      socket.once('disconnect', () => limiter.close(address));
-      next();
-    }, next);
+    auth
+      .authenticate(parsed.data)
+      .then(async (identity) => {
+        socket.data.user = identity.user;
+        socket.data.grants = identity.grants;
+        if (identity.expiresAt !== undefined) socket.data.expiresAt = identity.expiresAt;
+        if (identity.guestToken !== undefined) socket.data.guestToken = identity.guestToken;
+        socket.data.address = address;
+        if (!(await limiter.open(address))) {
+          return next(handshakeError('RATE_LIMITED', 'too many connections from your address'));
+        }
+        socket.once('disconnect', () => limiter.close(address));
+        next();
+      })
+      .catch((error: unknown) => {
+        if (error instanceof AuthError) return next(handshakeError(error.code, error.message));
+        next(handshakeError('UNAVAILABLE', 'your identity could not be checked right now; retry'));
+      });
   });
 }
