@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { WebSocket } from 'ws';
 import { type LocalCluster, type LocalGateway, startLocalCluster } from '../../scripts/local-cluster/cluster';
 import { ChatLedger, type Chatter } from '../support/chatters';
 import { clusterSum, metricSum, scrapeMetrics } from '../support/metrics';
-import { eventually, sleep } from '../support/wait';
+import { eventually, sleep, withTimeout } from '../support/wait';
 
 /**
  * The local cluster of `npm run cluster` (real redis-server, three gateway processes, HAProxy running
@@ -67,6 +68,44 @@ const status = async (url: string) => (await fetch(url)).status;
 
 function dropsBetween(chatter: Chatter, from: number, to: number): number {
   return chatter.drops.filter((t) => t >= from && t < to).length;
+}
+
+/**
+ * Two clients of the seed's own page, each doing `new WebSocket('ws://host:port')` (the root path, no query)
+ * through the balancer at `url`: one says a bare line, both must read it back as `from <guest>: <line>`.
+ */
+async function seedPageChatsThrough(url: string): Promise<void> {
+  const seedUrl = `ws://${new URL(url).host}`;
+  const open = async () => {
+    const ws = new WebSocket(seedUrl);
+    const lines: string[] = [];
+    ws.on('message', (data) => lines.push(data.toString()));
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+        ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      }),
+      5_000,
+      `seed websocket through ${url}`,
+    );
+    return { ws, lines };
+  };
+  const first = await open();
+  const second = await open();
+  try {
+    // The second's echo proves it is in the lobby; the first's line waits for the first's own join.
+    const line = `seed page ${Math.random().toString(36).slice(2, 8)}`;
+    const heard = (lines: string[]) =>
+      lines.some((l) => /^from guest-[0-9a-f]{4}: /.test(l) && l.endsWith(line));
+    second.ws.send('here');
+    await eventually(() => expect(second.lines.some((l) => l.endsWith(': here'))).toBe(true));
+    first.ws.send(line);
+    await eventually(() => expect(heard(first.lines) && heard(second.lines)).toBe(true));
+  } finally {
+    first.ws.terminate();
+    second.ws.terminate();
+  }
 }
 
 describe('the local cluster behind HAProxy', () => {
@@ -212,6 +251,11 @@ describe('the local cluster behind HAProxy', () => {
     // Unready gateways keep their sockets, and the balancer keeps routing polling sessions to them.
     for (const chatter of chatters) expect(dropsBetween(chatter, from, Date.now()), chatter.name).toBe(0);
   }, 40_000);
+
+  // Last: its plain messages would be counted in the metrics the first tests compare with their ledger.
+  it("routes the seed page's WebSocket at the root path to the gateways, where it chats as a guest in the lobby", async () => {
+    await seedPageChatsThrough(cluster.url);
+  });
 });
 
 describe('the same gateways behind nginx', () => {
@@ -221,6 +265,7 @@ describe('the same gateways behind nginx', () => {
     expect(await status(`${nginx.url}/readyz`)).toBe(200);
     const local = new ChatLedger();
     try {
+      await seedPageChatsThrough(nginx.url);
       const viaNginx = Array.from({ length: 6 }, (_, i) =>
         local.chatter([nginx.url], `nginx-ws-${i + 1}`, 'websocket'),
       );
