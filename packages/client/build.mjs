@@ -198,7 +198,8 @@ const published = {
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 cpSync(join(here, 'README.md'), join(dist, 'README.md'));
 
-// 5. Nothing may point back into the workspace or need zod.
+// 5. Nothing may point back into the workspace or need zod, and the declarations must compile on their own (a
+// type left out above would show here as a missing name).
 for (const file of readdirSync(dist, { recursive: true })) {
   if (!/\.(js|d\.ts)$/.test(file)) continue;
   const text = readFileSync(join(dist, file), 'utf8');
@@ -206,3 +207,26 @@ for (const file of readdirSync(dist, { recursive: true })) {
     throw new Error(`build: dist/${file} still refers to @chorus/protocol or zod`);
   }
 }
+execFileSync(
+  process.execPath,
+  [
+    tsc,
+    '--ignoreConfig',
+    '--noEmit',
+    '--strict',
+    '--skipLibCheck',
+    'false',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2022',
+    '--lib',
+    'es2022,dom',
+    '--types',
+    '',
+    join(dist, 'index.d.ts'),
+  ],
+  { stdio: 'inherit' },
+);
