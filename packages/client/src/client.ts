@@ -58,6 +58,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   let disconnectedAt: number | undefined;
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  let guestToken = options.guestToken;
 
   const setState = (next: ConnectionState) => {
     if (state === next) return;
@@ -74,14 +75,42 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     return (s.timeout(ackTimeoutMs) as any).emitWithAck(event, payload);
   }
 
+  /** The handshake's `auth`: a (fresh, when `token` is a function) user token, or the guest's token and name. */
+  async function handshakeAuth(): Promise<Record<string, string>> {
+    if (options.token !== undefined) {
+      const token = typeof options.token === 'function' ? await options.token() : options.token;
+      return { token };
+    }
+    return {
+      ...(options.name ? { name: options.name } : {}),
+      ...(guestToken ? { guestToken } : {}),
+    };
+  }
+
   function connect(): void {
     const url = options.urls[urlIndex % options.urls.length]!;
+    handshakeAuth().then(
+      (auth) => {
+        if (!closed) open(url, auth);
+      },
+      (error: unknown) => {
+        if (closed) return;
+        events.emit('unauthorized', {
+          code: 'UNAUTHORIZED',
+          message: `no token: ${(error as Error).message}`,
+        });
+        retryLater();
+      },
+    );
+  }
+
+  function open(url: string, auth: Record<string, string>): void {
     const s: ChorusSocket = io(url, {
       // Keep cookies, so long-polling stays on the gateway that holds the session behind a sticky balancer
       // (socket.io-client in Node keeps them only with this; browsers send same-origin cookies anyway).
       withCredentials: true,
       ...options.socketOptions,
-      auth: options.name ? { name: options.name } : {},
+      auth,
       ...(options.transports ? { transports: options.transports } : {}),
       reconnection: false,
       forceNew: true,
@@ -97,12 +126,38 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     s.on('presence', (event) => {
       if (s === socket) events.emit('presence', event);
     });
-    s.on('connect_error', () => dropped(s));
+    s.on('auth:expired', () => {
+      // The server closes the connection next; the reconnect asks `token` for a fresh one and resumes.
+      if (s === socket) events.emit('expired', { node: session?.node ?? '' });
+    });
+    s.on('connect_error', (error: Error & { data?: { code?: string; message?: string } }) => {
+      if (s === socket && error.data?.code === 'UNAUTHORIZED') return refused(s, error.data.message ?? '');
+      dropped(s);
+    });
     // A transport that closes before the handshake completes raises neither of the others.
-    s.io.on('close', () => dropped(s));
+    // Deferred a tick: a refused handshake closes the manager just before it raises `connect_error`, whose code
+    // decides what happens next.
+    s.io.on('close', () => queueMicrotask(() => dropped(s)));
     s.on('disconnect', (reason) => {
       if (reason !== 'io client disconnect') dropped(s);
     });
+  }
+
+  /**
+   * The handshake was refused for its credentials. A guest whose token is no longer good comes back as a new
+   * guest; a `token` function is asked again (the old token may have expired); a fixed token that is refused
+   * will not become good: the client stops. `unauthorized` tells the application either way.
+   */
+  function refused(s: ChorusSocket, message: string): void {
+    events.emit('unauthorized', { code: 'UNAUTHORIZED', message });
+    if (options.token === undefined && guestToken !== undefined) {
+      guestToken = undefined;
+      dropped(s);
+    } else if (typeof options.token === 'function') {
+      dropped(s);
+    } else {
+      client.close();
+    }
   }
 
   /** The connection is gone (or never came): try the next URL after a jittered, growing delay. */
@@ -116,6 +171,10 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     disconnectedAt ??= Date.now();
     for (const room of rooms.values()) room.joining = true;
     outbox.connectionLost();
+    retryLater();
+  }
+
+  function retryLater(): void {
     setState('reconnecting');
     urlIndex += 1;
     attempt += 1;
@@ -126,6 +185,8 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   async function onSession(s: ChorusSocket, info: SessionInfo): Promise<void> {
     if (s !== socket) return;
     session = info;
+    // A guest stays the same user across reconnects (and, if the application keeps it, across reloads).
+    if (info.guestToken !== undefined) guestToken = info.guestToken;
     events.emit('session', info);
     const results = await Promise.allSettled([...rooms.keys()].map((room) => joinOn(s, room)));
     if (s !== socket) return;
@@ -242,7 +303,7 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
 
   connect();
 
-  return {
+  const client: ChorusClient = {
     get state() {
       return state;
     },
@@ -286,6 +347,13 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       return response.messages;
     },
 
+    async openDm(user) {
+      if (!socket || !live) throw new ChorusError('UNAVAILABLE', 'not connected');
+      const response = await request(socket, 'dm:open', { user });
+      if (!response.ok) throw new ChorusError(response.error.code, response.error.message);
+      return response.room;
+    },
+
     async rooms() {
       if (!socket || !live) throw new ChorusError('UNAVAILABLE', 'not connected');
       const response = await request(socket, 'rooms:list', {});
@@ -311,4 +379,5 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       setState('closed');
     },
   };
+  return client;
 }

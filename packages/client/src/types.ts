@@ -15,7 +15,18 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'clo
 export interface ChorusClientOptions {
   /** Gateway (or load balancer) URLs. The client connects to one and moves to the next on every reconnect. */
   urls: string[];
-  /** Display name sent in the handshake. */
+  /**
+   * A signed-in user's JWT, or a function that returns one (called before every connection, so it can fetch a
+   * fresh token: when one expires the server closes the connection and the client reconnects with a new one,
+   * resuming every room and resending what was pending). Without it the client connects as a guest.
+   */
+  token?: string | (() => string | Promise<string>);
+  /**
+   * A guest's token from an earlier `session` (`session.guestToken`), to be the same guest again, e.g. after a
+   * page reload. The client keeps the newest one itself across reconnects.
+   */
+  guestToken?: string;
+  /** A guest's display name (a signed-in user's comes from their token). */
   name?: string;
   transports?: ('websocket' | 'polling')[];
   /** How long one request waits for its ack before it is retried (sends) or fails (others). Default 5000 ms. */
@@ -57,6 +68,14 @@ export interface ClientEvents {
   retrying: (event: { room: string; clientMsgId: string; attempts: number; code?: ErrorCode }) => void;
   state: (state: ConnectionState) => void;
   session: (session: SessionInfo) => void;
+  /** The user's token expired; the client reconnects with a fresh one from `token` (when it is a function). */
+  expired: (event: { node: string }) => void;
+  /**
+   * A handshake was refused for its credentials (`message` says which check failed). With a fixed `token` the
+   * client then closes; with a `token` function it asks for a new one and tries again; a guest whose guest token
+   * is refused comes back as a new guest.
+   */
+  unauthorized: (event: { code: 'UNAUTHORIZED'; message: string }) => void;
   /** After a reconnect every room is rejoined and caught up; `ms` counts from the disconnect. */
   resumed: (event: { ms: number; node: string }) => void;
   /**
@@ -90,6 +109,8 @@ export interface ChorusClient {
    */
   send(room: string, text: string, options?: SendOptions): Promise<ChatMessage>;
   history(room: string, options?: { before?: number; limit?: number }): Promise<ChatMessage[]>;
+  /** The direct-message room of this user and `user` (a user id); `join` it like any room. */
+  openDm(user: string): Promise<string>;
   rooms(): Promise<RoomSummary[]>;
   on<E extends keyof ClientEvents>(event: E, handler: ClientEvents[E]): () => void;
   /** Unacknowledged sends still in the outbox. */
