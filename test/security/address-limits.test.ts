@@ -78,6 +78,31 @@ describe('limits per client address, across the cluster', () => {
     await bystander.ok('message:send', { room: 'budget', text: 'still fine' });
   });
 
+  it("holds one user's sends to the same budget whatever addresses and gateways they come from", async () => {
+    const [a, b] = cluster.gateways;
+    const first = await connectClient(a!.url, { name: 'roamer', ...from('198.51.100.10') });
+    const auth = { guestToken: first.session.guestToken };
+    const senders = [first];
+    for (let i = 1; i < 4; i++) {
+      senders.push(await connectClient((i % 2 ? b : a)!.url, { auth, ...from(`198.51.100.${10 + i}`) }));
+    }
+    expect(new Set(senders.map((s) => s.session.user.id)).size).toBe(1);
+    for (const s of senders) await s.ok('room:join', { room: 'user-budget' });
+    const answers: Promise<{ ok: boolean }>[] = [];
+    for (let i = 0; i < 120; i++) {
+      answers.push(senders[i % 4]!.request('message:send', { room: 'user-budget', text: `m${i}` }));
+      await sleep(1000 / 30);
+    }
+    const settled = await Promise.all(answers);
+    const accepted = settled.filter((x) => x.ok).length;
+    expect(accepted).toBeGreaterThanOrEqual(35);
+    expect(accepted).toBeLessThanOrEqual(75);
+    expect(settled.find((x) => !x.ok)).toMatchObject({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: 'too many messages from your account, slow down' },
+    });
+  });
+
   it('lets an address bring only a few new rooms into being, while joining existing ones stays free', async () => {
     const [a] = cluster.gateways;
     const host = await connectClient(a!.url, { name: 'host', ...from('198.51.100.5') });

@@ -82,9 +82,11 @@ export function createChatService(
         metrics.rateLimited.inc();
         throw ChorusError.rateLimited('too many messages, slow down', conn.limiter.retryAfterMs());
       }
-      // The address's budget across the cluster (many connections from one address share it).
+      // The address's and the user's budgets across the cluster (many connections from one address, or of one
+      // user from many addresses, share them).
       try {
         addressLimiter.take('sends', conn.address);
+        addressLimiter.take('userSends', conn.user.id);
       } catch (error) {
         metrics.rateLimited.inc();
         throw error;

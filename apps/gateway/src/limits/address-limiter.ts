@@ -11,7 +11,7 @@ export interface AddressBudget {
 export interface AddressLimits {
   /** Connections one address may have open across the cluster (default 1000). */
   maxConnections: number;
-  /** Sends per address across the cluster (default 100/s, bursts of 200). */
+  /** Sends per address across the cluster, and per user (default 100/s, bursts of 200). */
   sends: AddressBudget;
   /** Rooms an address may bring into being (join while empty and without history) (default 2/s, bursts of 120). */
   newRooms: AddressBudget;
@@ -26,7 +26,14 @@ export const DEFAULT_ADDRESS_LIMITS: Readonly<AddressLimits> = Object.freeze({
 /** How often a gateway adds its usage to the cluster's and learns the cluster's totals. */
 const FLUSH_MS = 250;
 
-type Kind = 'sends' | 'newRooms';
+/** `userSends` is the send budget again, keyed by user id instead of address (one user, many addresses). */
+type Kind = 'sends' | 'newRooms' | 'userSends';
+
+const REFUSALS: Record<Kind, string> = {
+  sends: 'too many messages from your address, slow down',
+  userSends: 'too many messages from your account, slow down',
+  newRooms: 'too many new rooms from your address',
+};
 
 interface WindowState {
   window: number;
@@ -52,6 +59,7 @@ export class AddressLimiter {
   readonly #windows: Record<Kind, WindowState> = {
     sends: { window: -1, pending: new Map(), known: new Map() },
     newRooms: { window: -1, pending: new Map(), known: new Map() },
+    userSends: { window: -1, pending: new Map(), known: new Map() },
   };
   readonly #timers: NodeJS.Timeout[] = [];
 
@@ -89,21 +97,19 @@ export class AddressLimiter {
     this.#store.close(address, this.#node).catch(() => {});
   }
 
-  /** Takes one unit of `kind` for `address`, or throws `RATE_LIMITED` with the wait until the next window. */
+  /**
+   * Takes one unit of `kind` for `address` (a user id for `userSends`), or throws `RATE_LIMITED` with the wait
+   * until the next window.
+   */
   take(kind: Kind, address: string): void {
-    const budget = this.#limits[kind];
+    const budget = this.#budget(kind);
     const windowMs = (budget.burst / budget.perSecond) * 1000;
     const now = Date.now();
     const state = this.#current(kind, Math.floor(now / windowMs));
     const used = (state.known.get(address) ?? 0) + (state.pending.get(address) ?? 0);
     if (used >= budget.burst) {
       const retryAfterMs = (state.window + 1) * windowMs - now;
-      throw ChorusError.rateLimited(
-        kind === 'sends'
-          ? 'too many messages from your address, slow down'
-          : 'too many new rooms from your address',
-        retryAfterMs,
-      );
+      throw ChorusError.rateLimited(REFUSALS[kind], retryAfterMs);
     }
     state.pending.set(address, (state.pending.get(address) ?? 0) + 1);
   }
@@ -111,6 +117,10 @@ export class AddressLimiter {
   /** Stops the background flushes. */
   stop(): void {
     for (const timer of this.#timers) clearInterval(timer);
+  }
+
+  #budget(kind: Kind): AddressBudget {
+    return this.#limits[kind === 'userSends' ? 'sends' : kind];
   }
 
   #current(kind: Kind, window: number): WindowState {
@@ -124,12 +134,12 @@ export class AddressLimiter {
   }
 
   async #flush(): Promise<void> {
-    for (const kind of ['sends', 'newRooms'] as const) {
+    for (const kind of ['sends', 'newRooms', 'userSends'] as const) {
       const state = this.#windows[kind];
       if (state.pending.size === 0) continue;
       const { window, pending } = state;
       state.pending = new Map();
-      const budget = this.#limits[kind];
+      const budget = this.#budget(kind);
       try {
         const totals = await this.#store.add(kind, window, (budget.burst / budget.perSecond) * 1000, pending);
         if (state.window === window) for (const [address, total] of totals) state.known.set(address, total);
