@@ -116,10 +116,11 @@ describe('health check paths in the deployment files', () => {
   });
 
   it('take a draining gateway out of rotation through the readiness paths only', async () => {
+    // The paths are read first: parsing the deploy files must not eat into the drain's notice.
+    const { liveness, readiness } = probePaths();
     const url = await startGateway(createMemoryDeps());
     const { gateway } = running.at(-1)!;
-    const closing = gateway.close({ noticeMs: 300 });
-    const { liveness, readiness } = probePaths();
+    const closing = gateway.close({ noticeMs: 1_000 });
     for (const [where, path] of readiness)
       expect((await fetch(url + path)).status, `${where}: ${path}`).toBe(503);
     for (const [where, path] of liveness)

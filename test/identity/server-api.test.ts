@@ -1,5 +1,7 @@
+import { readFile } from 'node:fs/promises';
 import type { ChatMessage } from '@chorus/protocol';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { connectClient } from '../support/clients';
 import { startCluster } from '../support/cluster';
 import { useCluster } from '../support/hooks';
@@ -104,6 +106,34 @@ describe('the server API', () => {
       [404, 'INVALID_PAYLOAD'],
     ]);
     expect((await api(0, 'GET', '/rooms/news/history')).body.messages).toEqual([]);
+  });
+
+  it('is what docs/openapi.yaml describes: its routes, and the fields it promises in a message', async () => {
+    const spec = parse(await readFile(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8'));
+    const routes = Object.entries(spec.paths as Record<string, object>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(routes.sort()).toEqual([
+      'GET /rooms/{room}/history',
+      'GET /rooms/{room}/members',
+      'POST /rooms/{room}/messages',
+    ]);
+    const posted = await api(0, 'POST', '/rooms/spec/messages', {
+      text: 'per the spec',
+      clientMsgId: 'spec-1',
+    });
+    const required: string[] = spec.components.schemas.Message.required;
+    expect(Object.keys(posted.body.message)).toEqual(expect.arrayContaining(required));
+    expect(
+      Object.keys(posted.body.message).every((key) => key in spec.components.schemas.Message.properties),
+    ).toBe(true);
+    const history = await api(0, 'GET', '/rooms/spec/history');
+    expect(Object.keys(history.body).sort()).toEqual(
+      [
+        ...spec.paths['/rooms/{room}/history'].get.responses['200'].content['application/json'].schema
+          .required,
+      ].sort(),
+    );
   });
 
   it('does not exist without API_KEY', async () => {
