@@ -101,6 +101,39 @@ describe('the chat page in a browser', () => {
     expect(browser.pageErrors).toEqual([]);
   });
 
+  it('tells two Bobs apart, marks guests, and keeps a guest the same user across a reload', async () => {
+    const [gw1, gw2] = await startGateways();
+    const bob1 = await openChat(gw1!, 'Bob');
+    const bob2 = await openChat(gw2!, 'Bob');
+    await send(bob1, 'first Bob here');
+    await send(bob2, 'second Bob here');
+    const members = bob1.locator('#member-list li');
+    await expect.poll(() => members.count()).toBe(2);
+    const tags = await members.locator('.user-tag').allTextContents();
+    expect(tags).toHaveLength(2);
+    expect(tags[0]).toMatch(/^#[0-9a-z]{4}$/);
+    expect(tags[0]).not.toBe(tags[1]);
+    expect(await members.locator('.guest-badge').allTextContents()).toEqual(['guest', 'guest']);
+    await messageItem(bob1, 'second Bob here').waitFor();
+    const authorTags = [
+      await messageItem(bob1, 'first Bob here').locator('.user-tag').textContent(),
+      await messageItem(bob1, 'second Bob here').locator('.user-tag').textContent(),
+    ];
+    expect(new Set(authorTags).size).toBe(2);
+    expect(tags.sort()).toEqual([...authorTags].sort());
+
+    // A reload (same browser storage) joins as the same guest: the same tag, and still two members, not three.
+    const ownTag = await messageItem(bob1, 'first Bob here').locator('.user-tag').textContent();
+    await bob1.reload();
+    await bob1.getByLabel('Your name').fill('Bob');
+    await bob1.getByRole('button', { name: 'Join' }).click();
+    await bob1.locator('#text:enabled').waitFor();
+    await send(bob1, 'Bob again');
+    await expect.poll(() => messageItem(bob2, 'Bob again').locator('.user-tag').textContent()).toBe(ownTag);
+    await expect.poll(() => bob2.locator('#member-list li').count()).toBe(2);
+    expect(browser.pageErrors).toEqual([]);
+  });
+
   it('shows markup in messages and names as plain text', async () => {
     const [gw1, gw2] = await startGateways();
     const attack = '<img src=x onerror=alert(1)>';

@@ -1,5 +1,6 @@
 import { createChorusClient, newClientMsgId } from '@chorus/client';
 import { ChorusError, type ErrorCode, type User } from '@chorus/protocol';
+import { savedGuestToken, saveGuestToken } from './identity';
 import { Timeline, type TimelineChange } from './timeline';
 
 export type ConnectionState =
@@ -36,7 +37,7 @@ export interface ChatSession {
   readonly room: string;
   /** Sends `text` through the SDK's outbox; resolves with the error when the server refused it for good. */
   send(text: string): Promise<ChorusError | undefined>;
-  /** Whether `user` is this page (each reconnection gets a new user id). */
+  /** Whether `user` is this page's user (the same id across reconnections and reloads, as a guest too). */
   isOwn(user: User): boolean;
   close(): void;
 }
@@ -54,9 +55,12 @@ export function describeError(error: ChorusError): string {
  */
 export function openChat(options: { name: string; room: string }, listener: ChatListener): ChatSession {
   const { room } = options;
+  const guestToken = savedGuestToken();
   const client = createChorusClient({
     urls: [location.origin],
     name: options.name,
+    // The same guest after a reload (the server hands out a fresh token with every connection).
+    ...(guestToken ? { guestToken } : {}),
     // WebSocket first: behind a load balancer without sticky sessions long-polling cannot work, and
     // tryAllTransports still falls back to it where WebSockets are blocked.
     transports: ['websocket', 'polling'],
@@ -78,7 +82,10 @@ export function openChat(options: { name: string; room: string }, listener: Chat
     if (state === 'connected') listener.state({ kind: 'connected', node: client.session?.node ?? '?' });
     else listener.state({ kind: state === 'closed' ? 'disconnected' : state });
   });
-  client.on('session', ({ user }) => ownIds.add(user.id));
+  client.on('session', ({ user, guestToken: fresh }) => {
+    ownIds.add(user.id);
+    if (fresh) saveGuestToken(fresh);
+  });
   client.on('message', (message) => {
     if (message.room === room) show(timeline.add([message]));
   });

@@ -1,5 +1,6 @@
 import type { ChatMessage, User } from '@chorus/protocol';
 import type { ConnectionState, OutgoingMessage } from './connection';
+import { userTag } from './identity';
 import type { TimelineChange } from './timeline';
 
 // Every piece of user text reaches the page through textContent: names and messages are never parsed as HTML.
@@ -19,6 +20,13 @@ function el<K extends keyof HTMLElementTagNameMap>(
   element.className = className;
   if (text !== undefined) element.textContent = text;
   return element;
+}
+
+/** What tells users apart beyond their name: a tag of their id, and a mark on guests (not signed in). */
+function identityMarks(user: User): HTMLElement[] {
+  const tag = el('span', 'user-tag', userTag(user));
+  tag.title = user.guest ? 'guest (not signed in)' : 'signed-in user';
+  return user.guest ? [el('span', 'guest-badge', 'guest'), tag] : [tag];
 }
 
 /** One of eight avatar colours, stable per name. */
@@ -64,20 +72,23 @@ export function createView() {
   /** Sends waiting for their ack, by id; shown greyed out after the messages. */
   const outgoing = new Map<string, HTMLLIElement>();
 
-  function item(className: string, author: string, stamp: HTMLElement, text: string): HTMLLIElement {
+  function item(className: string, author: User | string, stamp: HTMLElement, text: string): HTMLLIElement {
     const li = el('li', className);
     const meta = el('div', 'meta');
-    meta.append(el('span', 'author', author), stamp);
+    const name = typeof author === 'string' ? author : author.name;
+    meta.append(el('span', 'author', name));
+    if (typeof author !== 'string') meta.append(...identityMarks(author));
+    meta.append(stamp);
     const body = el('div', 'body');
     body.append(meta, el('p', 'text', text));
-    li.append(avatar(author), body);
+    li.append(avatar(name), body);
     return li;
   }
 
   function messageItem(message: ChatMessage, own: boolean): HTMLLIElement {
     const time = el('time', 'time', timeFormat.format(message.ts));
     time.dateTime = new Date(message.ts).toISOString();
-    const li = item(own ? 'message own' : 'message', message.user.name, time, message.text);
+    const li = item(own ? 'message own' : 'message', message.user, time, message.text);
     li.dataset.seq = String(message.seq);
     return li;
   }
@@ -200,7 +211,7 @@ export function createView() {
         ...members.map((user) => {
           const own = isOwn(user);
           const item = el('li', own ? 'member own' : 'member');
-          item.append(avatar(user.name), el('span', 'name', user.name));
+          item.append(avatar(user.name), el('span', 'name', user.name), ...identityMarks(user));
           if (own) item.append(el('span', 'you', '(you)'));
           return item;
         }),
