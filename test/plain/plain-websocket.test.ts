@@ -173,6 +173,7 @@ describe('plain WebSocket clients', () => {
     ['a room longer than 64 characters', { room: 'r'.repeat(65), name: 'alice' }],
     ['a name longer than 32 characters', { room: 'lobby', name: 'n'.repeat(33) }],
     ['a blank name', { room: 'lobby', name: '   ' }],
+    ['a name reserved for the service', { room: 'lobby', name: 'Admin' }],
   ])('refuses %s with HTTP 400 before the upgrade', async (_case, query) => {
     const [a] = cluster.gateways;
     await expect(connectPlain(a!.url, query)).rejects.toThrow('HTTP 400');

@@ -12,6 +12,7 @@ import {
   TextSchema,
 } from '@chorus/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { isReservedName } from '../auth/authenticator';
 import type { ChatService } from '../chat/chat.service';
 import type { LocalSinks } from '../chat/delivery';
 import type { Connection } from '../connection';
@@ -79,6 +80,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
     const name = NameSchema.optional().safeParse(url.searchParams.get('name') ?? undefined);
     if (!room.success) return reject(socket, 400, `Bad room: ${room.error.issues[0]?.message}`);
     if (!name.success) return reject(socket, 400, `Bad name: ${name.error.issues[0]?.message}`);
+    // Plain clients are guests: the names guests may not take are refused here too.
+    if (name.data !== undefined && isReservedName(name.data))
+      return reject(socket, 400, 'Bad name: reserved');
     const address = clientAddress(req, options.proxies);
     ctx.addressLimiter.open(address).then(
       (allowed) => {
