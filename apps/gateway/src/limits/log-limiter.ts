@@ -6,12 +6,14 @@ export type LimitedWarn = (fields: Record<string, unknown>, message: string) => 
 
 /**
  * Per-client warnings, rate-limited so a client cannot fill the log: lines over the budget are counted, and
- * the next line that goes out says how many were left out (`suppressed`).
+ * the next line that goes out says how many were left out (`suppressed`). The bucket is made at the first
+ * warning: most clients never cause one, and an idle connection should not carry it.
  */
 export function limitedWarn(log: Logger, { perSecond = 1, burst = 10 } = {}): LimitedWarn {
-  const bucket = new TokenBucket({ perSecond, burst });
+  let bucket: TokenBucket | undefined;
   let suppressed = 0;
   return (fields, message) => {
+    bucket ??= new TokenBucket({ perSecond, burst });
     if (!bucket.take()) {
       suppressed += 1;
       return;

@@ -26,7 +26,8 @@ const ABUSE_BURST = 100;
  */
 export class RequestBudget {
   readonly #rate: TokenBucket;
-  readonly #refusals = new TokenBucket({ perSecond: ABUSE_BURST / 10, burst: ABUSE_BURST });
+  // Made at the first refusal: a connection that was never refused does not carry it.
+  #refusals: TokenBucket | undefined;
   readonly #maxInflight: number;
   #inflight = 0;
 
@@ -58,6 +59,7 @@ export class RequestBudget {
   }
 
   #refuse(message: string, retryAfterMs: number): RefusedRequest {
+    this.#refusals ??= new TokenBucket({ perSecond: ABUSE_BURST / 10, burst: ABUSE_BURST });
     return Object.assign(ChorusError.rateLimited(message, retryAfterMs), { abusive: !this.#refusals.take() });
   }
 }

@@ -2,13 +2,27 @@ import { isClientEvent } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import type { GatewayMetrics } from '../metrics/metrics';
 
+type Middleware = Parameters<Socket['use']>[0];
+
+/** One middleware per metrics registry, shared by every socket: it keeps no per-socket state. */
+const observers = new WeakMap<GatewayMetrics, Middleware>();
+
 /**
  * Socket middleware, registered before the event guard: times every request from arrival to its ack, by event
  * and outcome (`ok` or the error code), and counts invalid payloads, whoever refused them (the guard, a schema).
  * It wraps the ack in place, which is the function the guard and the handler then receive.
  */
 export function observeAcks(socket: Socket, metrics: GatewayMetrics): void {
-  socket.use((packet, next) => {
+  let observer = observers.get(metrics);
+  if (!observer) {
+    observer = ackObserver(metrics);
+    observers.set(metrics, observer);
+  }
+  socket.use(observer);
+}
+
+function ackObserver(metrics: GatewayMetrics): Middleware {
+  return (packet, next) => {
     const args = packet as unknown[];
     const ack = args.at(-1);
     if (typeof ack !== 'function') {
@@ -26,7 +40,7 @@ export function observeAcks(socket: Socket, metrics: GatewayMetrics): void {
       return (ack as (response: unknown) => void)(response);
     };
     next();
-  });
+  };
 }
 
 function ackOutcome(response: unknown): string {

@@ -1,4 +1,5 @@
 import { type Ack, type AckError, ChorusError, parsePayload } from '@chorus/protocol';
+import type { Socket } from 'socket.io';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
 
@@ -25,19 +26,49 @@ export function withAck<S extends z.ZodType, R extends object>(
   log: Logger,
   handler: (payload: z.output<S>) => Promise<R>,
 ): (payload: unknown, ack: (response: Ack<R>) => void) => void {
-  return (payload, ack) => {
-    const respond = (response: Ack<R>) => {
-      try {
-        ack(response);
-      } catch (error) {
-        log.error({ event, err: error }, 'ack failed');
-      }
-    };
-    Promise.resolve()
-      .then(() => handler(parsePayload(schema, payload)))
-      .then(
-        (result) => respond({ ok: true, ...result }),
-        (error: unknown) => respond({ ok: false, error: toAckError(error, log, event) }),
-      );
+  return (payload, ack) => answer(event, log, ack, () => handler(parsePayload(schema, payload)));
+}
+
+/**
+ * `withAck` for a handler that every socket shares: the listener finds its socket's context (which carries the
+ * socket's logger) through `contextOf(this)`, so registering it costs a socket one listener entry instead of
+ * a closure per socket and event.
+ *
+ * @example
+ * const send = sharedAck('message:send', MessageSendSchema, connectionOf, (conn, payload) => chat.send(conn, payload));
+ * socket.on('message:send', send);
+ */
+export function sharedAck<S extends z.ZodType, R extends object, C extends { readonly log: Logger }>(
+  event: string,
+  schema: S,
+  contextOf: (socket: Socket) => C | undefined,
+  handler: (context: C, payload: z.output<S>) => Promise<R>,
+): (this: Socket, payload: unknown, ack: (response: Ack<R>) => void) => void {
+  return function (this: Socket, payload, ack) {
+    const context = contextOf(this);
+    // Registered before its context existed: a wiring bug, answered like any other unexpected error.
+    if (!context) return ack({ ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
+    answer(event, context.log, ack, () => handler(context, parsePayload(schema, payload)));
   };
+}
+
+function answer<R extends object>(
+  event: string,
+  log: Logger,
+  ack: (response: Ack<R>) => void,
+  run: () => Promise<R>,
+): void {
+  const respond = (response: Ack<R>) => {
+    try {
+      ack(response);
+    } catch (error) {
+      log.error({ event, err: error }, 'ack failed');
+    }
+  };
+  Promise.resolve()
+    .then(run)
+    .then(
+      (result) => respond({ ok: true, ...result }),
+      (error: unknown) => respond({ ok: false, error: toAckError(error, log, event) }),
+    );
 }
