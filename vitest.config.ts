@@ -7,6 +7,11 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
+    reporters: [
+      'default',
+      ['json', { outputFile: 'reports/vitest.json' }],
+      // The security suite's table of what it tried and what it cost (test/support/security-watch.ts).
+      './test/support/security-reporter.ts',
+    ],
   },
 });

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { connectClient } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { connectRawSocketIo } from '../support/hostile-clients';
+import { useSecurityWatch } from '../support/security-watch';
 import { eventually, sleep } from '../support/wait';
 
 // Small limits so a test can pass them; every client here is 127.0.0.1 (a trusted proxy): the address is
@@ -16,6 +17,7 @@ const cluster = useCluster({
   },
   requestLimits: { perSecond: 1_000, burst: 1_000, maxInflight: 100 },
 });
+useSecurityWatch();
 
 const from = (address: string) => ({ extraHeaders: { 'x-forwarded-for': address } });
 

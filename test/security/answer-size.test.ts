@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { expectClusterServes } from '../support/bystanders';
 import { connectClient } from '../support/clients';
 import { useCluster } from '../support/hooks';
+import { useSecurityWatch } from '../support/security-watch';
 
 const cluster = useCluster({ gateways: 2 });
+useSecurityWatch();
 
 /** Bytes of an answer as it goes on the wire (its JSON in UTF-8). */
 const wireBytes = (answer: unknown) => Buffer.byteLength(JSON.stringify(answer));

@@ -5,9 +5,11 @@ import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { useRedis } from '../support/hooks';
+import { useSecurityWatch } from '../support/security-watch';
 import { withTimeout } from '../support/wait';
 
 const redis = useRedis();
+useSecurityWatch();
 let cluster: TestCluster;
 
 type ConnectError = Error & { data?: { code?: string; message?: string } };

@@ -5,8 +5,10 @@ import { WebSocket } from 'ws';
 import { expectClusterServes } from '../support/bystanders';
 import { startCluster } from '../support/cluster';
 import { useRedis } from '../support/hooks';
+import { useSecurityWatch } from '../support/security-watch';
 
 const redis = useRedis();
+useSecurityWatch();
 const webRoot = fileURLToPath(new URL('../../apps/web/dist', import.meta.url));
 
 /** A raw HTTP request with the headers a browser on another site (or a rebinding page) would send. */

@@ -4,9 +4,11 @@ import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
 import { connectClient, connectPlain, waitForMessages } from '../support/clients';
 import { useCluster } from '../support/hooks';
+import { useSecurityWatch } from '../support/security-watch';
 import { eventually, withTimeout } from '../support/wait';
 
 const cluster = useCluster({ gateways: 2 });
+useSecurityWatch();
 
 // 100 KB of text: well over the 64 KiB frame limit, whatever the envelope.
 const OVERSIZED_TEXT = 'x'.repeat(100_000);

@@ -4,9 +4,11 @@ import { connectClient, waitForMessages } from '../support/clients';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { useRedis } from '../support/hooks';
 import { connectRawSocketIo, emitUnchecked, emitWithoutAck } from '../support/hostile-clients';
+import { useSecurityWatch } from '../support/security-watch';
 import { eventually } from '../support/wait';
 
 const redis = useRedis();
+useSecurityWatch();
 let cluster: TestCluster;
 
 const rejected = (code: string, message: unknown = expect.any(String)) => ({

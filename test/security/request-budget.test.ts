@@ -4,9 +4,11 @@ import { expectClusterServes } from '../support/bystanders';
 import { connectClient } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { connectRawSocketIo } from '../support/hostile-clients';
+import { useSecurityWatch } from '../support/security-watch';
 import { eventually, sleep } from '../support/wait';
 
 const cluster = useCluster({ gateways: 2 });
+useSecurityWatch();
 
 /** Puts `count` rooms with one member each (held by gateway 1, which is alive) into the cluster's index. */
 async function seedRooms(count: number): Promise<void> {

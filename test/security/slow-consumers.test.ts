@@ -5,6 +5,7 @@ import { connectClient, waitForMessages } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { connectRawSocketIo } from '../support/hostile-clients';
 import { metricSum, scrapeMetrics } from '../support/metrics';
+import { useSecurityWatch } from '../support/security-watch';
 import { eventually } from '../support/wait';
 
 // A small cap so a few MB of chat fill it; the kernel's socket buffers take several MB first.
@@ -13,6 +14,7 @@ const cluster = useCluster({
   maxBufferedBytes: 256 * 1024,
   requestLimits: { perSecond: 10_000, burst: 10_000, maxInflight: 1_000 },
 });
+useSecurityWatch();
 const LONG = '語'.repeat(LIMITS.textMax);
 
 const connectionsOn = async (url: string) => metricSum(await scrapeMetrics(url), 'chorus_connections');

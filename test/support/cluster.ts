@@ -92,6 +92,14 @@ export function testLogger(): Logger {
 /** Every cluster started and not yet closed, so `closeAllClusters` can stop what a test left running. */
 const running = new Set<TestCluster>();
 
+/** Called with every cluster `startCluster` starts from now on, until the returned function is called. */
+export function onClusterStarted(listener: (cluster: TestCluster) => void): () => void {
+  for (const cluster of running) listener(cluster);
+  startListeners.add(listener);
+  return () => startListeners.delete(listener);
+}
+const startListeners = new Set<(cluster: TestCluster) => void>();
+
 /** Closes every cluster `startCluster` started and that is still open; call from afterEach. */
 export async function closeAllClusters(): Promise<void> {
   await Promise.all([...running].map((cluster) => cluster.close()));
@@ -192,5 +200,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   };
   running.add(cluster);
   for (let i = 0; i < (options.gateways ?? 3); i++) await addGateway();
+  for (const listener of startListeners) listener(cluster);
   return cluster;
 }
