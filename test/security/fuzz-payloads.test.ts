@@ -5,11 +5,13 @@ import { expectClusterServes } from '../support/bystanders';
 import { connectClient } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { emitUnchecked } from '../support/hostile-clients';
+import { useSecurityWatch } from '../support/security-watch';
 
 const cluster = useCluster({
   gateways: 2,
   requestLimits: { perSecond: 100_000, burst: 100_000, maxInflight: 1_000 },
 });
+useSecurityWatch();
 
 /** Values near the real payloads (right keys, odd values) as well as anything at all. */
 const nearValid = fc.record(
@@ -60,6 +62,7 @@ const shaped: Record<(typeof CLIENT_EVENTS)[number], fc.Arbitrary<unknown>> = {
     { requiredKeys: [] },
   ),
   'dm:open': fc.record({ user: fc.string({ unit: 'binary', maxLength: 200 }) }),
+  typing: fc.record({ room: fc.constantFrom('fuzz', 'fuzz-2', 'never-joined'), typing: fc.boolean() }),
 };
 const payloadFor = (event: (typeof CLIENT_EVENTS)[number]) =>
   fc.oneof(shaped[event], shaped[event], nearValid, fc.anything({ maxDepth: 3 }), fc.string());

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
 import { useCluster } from '../support/hooks';
 import { connectRawSocketIo, emitUnchecked } from '../support/hostile-clients';
+import { useSecurityWatch } from '../support/security-watch';
 
 const cluster = useCluster({ gateways: 2 });
+useSecurityWatch();
 
 /** One malformed payload, and the path (and, for unknown keys, the key) its INVALID_PAYLOAD must name. */
 interface BadPayload {
@@ -122,6 +124,21 @@ const BAD_PAYLOADS: Record<ClientEventName, BadPayload[]> = {
     { label: 'user with a zero-width space', payload: { user: 'bob\u200b' }, path: 'user' },
     { label: 'user with a line break', payload: { user: 'bob\nadmin' }, path: 'user' },
     { label: 'an unknown key', payload: { user: 'bob', room: 'x' }, path: '(root)', mentions: 'room' },
+  ],
+  typing: [
+    ...NOT_AN_OBJECT,
+    { label: 'no typing', payload: { room: 'lobby' }, path: 'typing' },
+    { label: 'no room', payload: { typing: true }, path: 'room' },
+    { label: 'typing a string', payload: { room: 'lobby', typing: 'yes' }, path: 'typing' },
+    { label: 'typing a number', payload: { room: 'lobby', typing: 1 }, path: 'typing' },
+    ...badRooms({ typing: true }),
+    {
+      label: 'a forged user',
+      payload: { room: 'lobby', typing: true, user: { id: 'u-admin', name: 'admin' } },
+      path: '(root)',
+      mentions: 'user',
+    },
+    withProtoKey('{"room":"lobby","typing":true,"__proto__":{"polluted":true}}'),
   ],
 };
 

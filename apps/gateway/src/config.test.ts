@@ -55,6 +55,7 @@ describe('loadConfig', () => {
         sessionSecret: undefined,
       },
       apiKey: undefined,
+      typingMaxRoomSize: 100,
     });
   });
 
@@ -115,6 +116,7 @@ describe('loadConfig', () => {
       AUTH_GUESTS: 'false',
       SESSION_SECRET: 's'.repeat(40),
       API_KEY: 'an-api-key-of-some-length',
+      TYPING_MAX_ROOM_SIZE: '25',
     });
     expect(config).toEqual({
       port: 8080,
@@ -155,6 +157,7 @@ describe('loadConfig', () => {
         sessionSecret: 's'.repeat(40),
       },
       apiKey: 'an-api-key-of-some-length',
+      typingMaxRoomSize: 25,
     });
   });
 

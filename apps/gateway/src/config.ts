@@ -7,6 +7,7 @@ import { DEFAULT_TRUSTED_PROXIES } from './http/client-address';
 import { DEFAULT_ADDRESS_LIMITS } from './limits/address-limiter';
 import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './limits/slow-consumers';
+import { DEFAULT_TYPING_MAX_ROOM_SIZE } from './typing/typing.service';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
 export interface Config {
@@ -117,6 +118,11 @@ export interface Config {
    * use to post into rooms and read members and history; at least 16 characters.
    */
   apiKey: string | undefined;
+  /**
+   * `TYPING_MAX_ROOM_SIZE` (default 100): rooms with more members than this get no typing events (in a big
+   * room they are noise, and each one would reach every member).
+   */
+  typingMaxRoomSize: number;
 }
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -221,6 +227,7 @@ const EnvSchema = z.object({
     .default(true),
   SESSION_SECRET: secret(32).optional(),
   API_KEY: secret(16).optional(),
+  TYPING_MAX_ROOM_SIZE: int(0, 10_000_000).default(DEFAULT_TYPING_MAX_ROOM_SIZE),
 });
 
 /** Variables whose value must never appear in an error message. */
@@ -323,5 +330,6 @@ export function loadConfig(
       sessionSecret: e.SESSION_SECRET,
     }),
     apiKey: e.API_KEY,
+    typingMaxRoomSize: e.TYPING_MAX_ROOM_SIZE,
   });
 }

@@ -26,8 +26,9 @@ import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
 import { PresenceAnnouncer } from './rooms/presence-announcer';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
-import { createRoomService } from './rooms/rooms.service';
+import { createRoomService, type RoomService } from './rooms/rooms.service';
 import { handleSocketConnections } from './socket/socket-connection';
+import { createTypingService } from './typing/typing.service';
 
 export interface GatewayOptions {
   nodeId: string;
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   auth?: AuthOptions | undefined;
   /** Bearer key of the server API at `/api` (`API_KEY`); omitted means no server API (404). */
   apiKey?: string | undefined;
+  /** Rooms with more members than this get no typing events (`TYPING_MAX_ROOM_SIZE`, default 100). */
+  typingMaxRoomSize?: number | undefined;
 }
 
 /** How a gateway hands its clients to the rest of the cluster when it stops. */
@@ -204,12 +207,24 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     }),
     metrics,
   };
-  const rooms = createRoomService(ctx);
+  const typing = createTypingService(deps.bus, logger, { maxRoomSize: options.typingMaxRoomSize });
+  const roomService = createRoomService(ctx);
+  // The typing size cap reads the member count each Socket.IO join already fetched: no Redis read per keystroke.
+  const rooms: RoomService = {
+    ...roomService,
+    async join(conn, request) {
+      const result = await roomService.join(conn, request);
+      if (io.of('/').sockets.has(conn.id)) typing.sized(request.room, result.memberCount, conn.id);
+      return result;
+    },
+  };
+  io.of('/').adapter.on('delete-room', (room: string) => typing.forget(room));
   const chat = createChatService(ctx, { maxSendsInFlight: options.maxSendsInFlight });
 
   handleSocketConnections(ctx, {
     rooms,
     chat,
+    typing,
     rateLimit,
     requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
     proxies,
@@ -272,6 +287,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   // Per message: the labelled series looked up once, not on every frame.
   const messageFrames = metrics.busFrames.labels('message');
   const presenceFrames = metrics.busFrames.labels('presence');
+  const typingFrames = metrics.busFrames.labels('typing');
   const listening = deps.bus.listen({
     message: (message) => {
       messageFrames.inc();
@@ -279,8 +295,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     },
     presence: (event, except) => {
       presenceFrames.inc();
+      typing.presence(event, except);
       const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
       local.emit('presence', event);
+    },
+    typing: (event, except) => {
+      typingFrames.inc();
+      const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
+      local.emit('typing', event);
     },
     resync: () => {
       metrics.feedResyncs.inc();
@@ -294,7 +316,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       .heartbeat(presenceNode)
       .then(() => deps.presence.sweep())
       .then((swept) => {
-        if (swept > 0) logger.info({ swept }, 'swept members of dead gateways');
+        if (swept.nodes === 0) return;
+        logger.info(
+          { swept: swept.nodes, departed: swept.departed.length },
+          'swept members of dead gateways',
+        );
+        // Their users' last connections went with them: the rooms hear they left, as after any last leave.
+        for (const { room, user } of swept.departed)
+          ctx.presenceAnnouncer.announce({ room, user, state: 'left' });
       })
       .catch((error: unknown) =>
         logger.warn({ err: { message: (error as Error).message } }, 'heartbeat failed'),
@@ -315,6 +344,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     slowConsumers.stop();
     addressLimiter.stop();
     ctx.presenceAnnouncer.close();
+    typing.close();
     void reporter.reportNow();
     const { noticeMs = 0, batchSize = 200, batchIntervalMs = 0, inflightTimeoutMs = 5_000 } = drain;
     logger.info({ connections: io.of('/').sockets.size + plain.size(), noticeMs }, 'draining');
@@ -341,9 +371,14 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     httpServer.off('request', app);
     feed.close();
     await reporter.stop();
-    await deps.presence.removeNode(presenceNode).catch((error: unknown) => {
+    const removed = await deps.presence.removeNode(presenceNode).catch((error: unknown) => {
       logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
+      return undefined;
     });
+    // Memberships whose leave had not happened yet: their rooms hear the users left all the same.
+    for (const { room, user } of removed?.departed ?? []) {
+      deps.bus.publishPresence({ room, user, state: 'left' }).catch(() => {});
+    }
     logger.info('gateway closed');
   }
 

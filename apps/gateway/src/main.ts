@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     adminToken: config.adminToken,
     auth: config.auth,
     apiKey: config.apiKey,
+    typingMaxRoomSize: config.typingMaxRoomSize,
   });
   if (target && config.auth.guests && !config.auth.sessionSecret) {
     logger.warn(

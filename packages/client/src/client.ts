@@ -12,6 +12,7 @@ import { Emitter } from './emitter';
 import { isFinal, newClientMsgId, Outbox } from './outbox';
 import { RoomSequence } from './room-sequence';
 import type { ChorusClient, ChorusClientOptions, ClientEvents, ConnectionState } from './types';
+import { LocalTyping, RemoteTypers } from './typing';
 
 type ChorusSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -59,6 +60,11 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
   let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let guestToken = options.guestToken;
+  // Typing is best effort: sent only while connected, never queued or retried (a refresh follows anyway).
+  const typing = new LocalTyping((room, value) => {
+    if (socket && live && rooms.has(room)) request(socket, 'typing', { room, typing: value }).catch(() => {});
+  });
+  const typers = new RemoteTypers((event) => events.emit('typing', event));
 
   const setState = (next: ConnectionState) => {
     if (state === next) return;
@@ -124,7 +130,13 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       onMessage(message);
     });
     s.on('presence', (event) => {
-      if (s === socket) events.emit('presence', event);
+      if (s !== socket) return;
+      if (event.state === 'left') typers.stopped(event.room, event.user.id);
+      events.emit('presence', event);
+    });
+    s.on('typing', (event) => {
+      // Another tab of this user typing is not someone else typing.
+      if (s === socket && rooms.has(event.room) && event.user.id !== session?.user.id) typers.heard(event);
     });
     s.on('auth:expired', () => {
       // The server closes the connection next; the reconnect asks `token` for a fresh one and resumes.
@@ -331,12 +343,15 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
 
     async leave(room) {
       rooms.delete(room);
+      typing.clear(room);
+      typers.clear(room);
       outbox.dropRoom(room, new ChorusError('NOT_IN_ROOM', `left ${room}`));
       if (socket && live) await request(socket, 'room:leave', { room }).catch(() => undefined);
     },
 
     send(room, text, sendOptions = {}) {
       if (closed) return Promise.reject(new ChorusError('UNAVAILABLE', 'client closed'));
+      typing.set(room, false);
       return outbox.add(room, text, sendOptions.clientMsgId ?? newClientMsgId());
     },
 
@@ -361,6 +376,12 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       return response.rooms;
     },
 
+    typing(room, value) {
+      if (!closed) typing.set(room, value);
+    },
+
+    typingIn: (room) => typers.in(room),
+
     on: (event, handler) => events.on(event, handler),
 
     pending: () => outbox.size,
@@ -372,6 +393,8 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       socket?.disconnect();
       socket = undefined;
       live = false;
+      typing.clear();
+      typers.clear();
       outbox.rejectAll(new ChorusError('UNAVAILABLE', 'client closed'));
       for (const room of rooms.values()) {
         for (const w of room.waiters.splice(0)) w.reject(new ChorusError('UNAVAILABLE', 'client closed'));

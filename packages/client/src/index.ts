@@ -9,6 +9,7 @@ export type {
   RoomJoinResult,
   RoomSummary,
   SessionInfo,
+  TypingEvent,
   User,
 } from '@chorus/protocol';
 export { ChorusError, LIMITS } from '@chorus/protocol';

@@ -6,6 +6,7 @@ import type {
   RoomJoinResult,
   RoomSummary,
   SessionInfo,
+  TypingEvent,
   User,
 } from '@chorus/protocol';
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
@@ -57,6 +58,12 @@ export interface ClientEvents {
   /** A room message, once per (room, seq), in seq order, gaps filled. */
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
+  /**
+   * Someone else in a joined room started typing (`typing: true`) or stopped (`typing: false`). Only changes
+   * are reported, and the client expires them itself: a typer not heard from for `LIMITS.typingTtlMs`, or who
+   * left the room, is reported stopped. {@link ChorusClient.typingIn} lists who is typing now.
+   */
+  typing: (event: TypingEvent) => void;
   /** The room's history could not be resumed (lost or trimmed): replace what is shown with `history`. */
   reset: (event: { room: string; epoch: string; history: ChatMessage[] }) => void;
   /** `room` was joined: the first time and again after every reconnect. `members` replaces any list kept. */
@@ -112,6 +119,18 @@ export interface ChorusClient {
   /** The direct-message room of this user and `user` (a user id); `join` it like any room. */
   openDm(user: string): Promise<string>;
   rooms(): Promise<RoomSummary[]>;
+  /**
+   * Tells the room whether this user is typing. Call it with `true` on every keystroke (cheap: the client
+   * sends at once, then refreshes every `LIMITS.typingRefreshMs` while keystrokes keep coming, and says
+   * `false` after `LIMITS.typingTtlMs` without one) and with `false` when the input is cleared; `send` stops it
+   * too. Best effort: nothing is sent while disconnected.
+   *
+   * @example
+   * input.addEventListener('input', () => client.typing('lobby', input.value !== ''));
+   */
+  typing(room: string, typing: boolean): void;
+  /** Who else is typing in `room` now (see the `typing` event). */
+  typingIn(room: string): User[];
   on<E extends keyof ClientEvents>(event: E, handler: ClientEvents[E]): () => void;
   /** Unacknowledged sends still in the outbox. */
   pending(): number;

@@ -6,6 +6,7 @@ import type {
   RoomJoinPayload,
   RoomLeavePayload,
   RoomsListPayload,
+  TypingPayload,
 } from './schemas';
 
 /**
@@ -71,6 +72,18 @@ export interface PresenceEvent {
   state: 'joined' | 'left';
 }
 
+/**
+ * Someone in the room is typing (`typing: true`) or stopped (`false`). A `true` holds for `LIMITS.typingTtlMs`
+ * only: the typer's client repeats it while typing, and a receiver that hears nothing more from that user in
+ * that room within the TTL treats them as stopped (the SDK emits `typing: false` for it). Not sent in rooms
+ * bigger than the gateway's `TYPING_MAX_ROOM_SIZE`.
+ */
+export interface TypingEvent {
+  room: string;
+  user: User;
+  typing: boolean;
+}
+
 export interface RoomSummary {
   room: string;
   /** Users in the room now, across the cluster. */
@@ -127,6 +140,8 @@ export interface ClientToServerEvents {
   'history:get': (payload: HistoryGetPayload, ack: AckCallback<HistoryGetResult>) => void;
   'rooms:list': (payload: RoomsListPayload, ack: AckCallback<RoomsListResult>) => void;
   'dm:open': (payload: DmOpenPayload, ack: AckCallback<DmOpenResult>) => void;
+  /** Tells the room's other members that this user is (still) typing, or stopped. Must be in the room. */
+  typing: (payload: TypingPayload, ack: AckCallback) => void;
 }
 
 /** Events the server emits. */
@@ -134,6 +149,7 @@ export interface ServerToClientEvents {
   session: (session: SessionInfo) => void;
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
+  typing: (event: TypingEvent) => void;
   'auth:expired': (event: AuthExpiredEvent) => void;
 }
 
@@ -161,6 +177,7 @@ export const CLIENT_EVENTS = [
   'history:get',
   'rooms:list',
   'dm:open',
+  'typing',
 ] as const satisfies readonly (keyof ClientToServerEvents)[];
 
 export type ClientEventName = (typeof CLIENT_EVENTS)[number];

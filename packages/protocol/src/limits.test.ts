@@ -24,6 +24,9 @@ describe('limits of the wire contract', () => {
       maxFrameBytes: 65_536,
       maxAnswerBytes: 1_048_576,
       joinMembersMax: 500,
+      typingTtlMs: 5_000,
+      typingRefreshMs: 3_000,
+      typingThrottleMs: 1_000,
     });
   });
 

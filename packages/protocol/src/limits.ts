@@ -42,6 +42,16 @@ export const LIMITS = {
   maxAnswerBytes: 1024 * 1024,
   /** Members listed in a `room:join` ack; a bigger room lists a sample of this many and says `memberCount`. */
   joinMembersMax: 500,
+  /**
+   * A `typing: true` counts for this long: receivers treat it as stopped when no refresh (or `typing: false`)
+   * from the same user in the same room follows within it. Senders refresh while typing, every
+   * `typingRefreshMs`, well inside this.
+   */
+  typingTtlMs: 5_000,
+  /** How often a typing client repeats `typing: true` (the SDK does it for the application). */
+  typingRefreshMs: 3_000,
+  /** The server passes on at most one `typing` per user and room per this window, except a stop. */
+  typingThrottleMs: 1_000,
 } as const;
 
 /**

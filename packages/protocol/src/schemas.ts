@@ -109,6 +109,8 @@ export const HistoryGetSchema = z.strictObject({
   limit: z.int().min(1).max(LIMITS.historyMax).optional(),
 });
 export const DmOpenSchema = z.strictObject({ user: UserIdSchema });
+/** `typing`: the connection's user started (`true`, repeated while typing) or stopped (`false`) typing in `room`. */
+export const TypingSchema = z.strictObject({ room: RoomSchema, typing: z.boolean() });
 
 /** Server API: `POST /api/rooms/:room/messages`. Without `user`, the message is from `system`. */
 export const ApiMessagePostSchema = z.strictObject({
@@ -136,6 +138,7 @@ export type MessageSendPayload = z.input<typeof MessageSendSchema>;
 export type HistoryGetPayload = z.input<typeof HistoryGetSchema>;
 export type RoomsListPayload = z.input<typeof RoomsListSchema>;
 export type DmOpenPayload = z.input<typeof DmOpenSchema>;
+export type TypingPayload = z.input<typeof TypingSchema>;
 export type ApiMessagePost = z.input<typeof ApiMessagePostSchema>;
 
 /** Turns zod issues into the compact, JSON-safe form sent in `error.details`. */

@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceEvent } from '@chorus/protocol';
+import type { ChatMessage, PresenceEvent, TypingEvent } from '@chorus/protocol';
 import type { BusListener, RoomBus } from './room-bus';
 
 /**
@@ -28,6 +28,10 @@ export class MemoryRoomBus implements RoomBus {
 
   async publishPresence(event: PresenceEvent, except?: string): Promise<void> {
     if (this.#rooms.has(event.room)) this.#listener?.presence(event, except);
+  }
+
+  async publishTyping(event: TypingEvent, except?: string): Promise<void> {
+    if (this.#rooms.has(event.room)) this.#listener?.typing?.(event, except);
   }
 
   healthy(): boolean {

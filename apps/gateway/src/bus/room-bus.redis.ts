@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { ChorusError, type PresenceEvent } from '@chorus/protocol';
+import { ChorusError, type PresenceEvent, type TypingEvent } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
-import { type BusListener, dispatchFrame, encodePresence, type RoomBus, roomChannel } from './room-bus';
+import {
+  type BusListener,
+  dispatchFrame,
+  encodePresence,
+  encodeTyping,
+  type RoomBus,
+  roomChannel,
+} from './room-bus';
 
 export interface RedisRoomBusOptions {
   /** Prefix of every key and channel, e.g. `chorus:`. */
@@ -120,6 +127,12 @@ export class RedisRoomBus implements RoomBus {
   async publishPresence(event: PresenceEvent, except?: string): Promise<void> {
     await withRedis(() =>
       this.#commands.spublish(roomChannel(this.#prefix, event.room), encodePresence(event, except)),
+    );
+  }
+
+  async publishTyping(event: TypingEvent, except?: string): Promise<void> {
+    await withRedis(() =>
+      this.#commands.spublish(roomChannel(this.#prefix, event.room), encodeTyping(event, except)),
     );
   }
 

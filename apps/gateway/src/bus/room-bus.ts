@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceEvent } from '@chorus/protocol';
+import type { ChatMessage, PresenceEvent, TypingEvent } from '@chorus/protocol';
 
 /** What a gateway hears from the bus, for the rooms it subscribed to. */
 export interface BusListener {
@@ -6,6 +6,11 @@ export interface BusListener {
   message(message: ChatMessage): void;
   /** Someone joined or left a room; `except` is the connection that caused it, which is not told. */
   presence(event: PresenceEvent, except: string | undefined): void;
+  /**
+   * Someone is typing in a room, or stopped; `except` is the connection that said so, which is not told.
+   * Optional: a listener that shows no typing (a store test, a tool) ignores these frames.
+   */
+  typing?(event: TypingEvent, except: string | undefined): void;
   /**
    * The bus may have missed events (its link dropped or stalled, or Redis restarted) and works again:
    * catch the subscribed rooms up from the log.
@@ -35,6 +40,8 @@ export interface RoomBus {
   unsubscribe(room: string): void;
   /** Tells every gateway that hears the room, this one included. */
   publishPresence(event: PresenceEvent, except?: string): Promise<void>;
+  /** Tells every gateway that hears the room about a typing change (best effort, like presence). */
+  publishTyping(event: TypingEvent, except?: string): Promise<void>;
   /** False while the bus is known not to deliver (link down or stalled). */
   healthy(): boolean;
   /** Stops background work (the liveness probe). */
@@ -47,11 +54,16 @@ export function roomChannel(prefix: string, room: string): string {
 }
 
 // Frames on a room channel: a message is its JSON as the append script wrote it (it starts with `{`); a
-// presence event is `p` followed by JSON.
+// presence event is `p` followed by JSON, a typing event `t` followed by JSON.
 const PRESENCE_FRAME = 'p';
+const TYPING_FRAME = 't';
 
 export function encodePresence(event: PresenceEvent, except: string | undefined): string {
   return PRESENCE_FRAME + JSON.stringify(except === undefined ? { event } : { event, except });
+}
+
+export function encodeTyping(event: TypingEvent, except: string | undefined): string {
+  return TYPING_FRAME + JSON.stringify(except === undefined ? { event } : { event, except });
 }
 
 /** Hands one frame of a room channel to `listener`. */
@@ -59,6 +71,9 @@ export function dispatchFrame(frame: string, listener: BusListener): void {
   if (frame.startsWith(PRESENCE_FRAME)) {
     const { event, except } = JSON.parse(frame.slice(1)) as { event: PresenceEvent; except?: string };
     listener.presence(event, except);
+  } else if (frame.startsWith(TYPING_FRAME)) {
+    const { event, except } = JSON.parse(frame.slice(1)) as { event: TypingEvent; except?: string };
+    listener.typing?.(event, except);
   } else {
     listener.message(JSON.parse(frame) as ChatMessage);
   }

@@ -10,6 +10,8 @@ import { RequestBudget, type RequestLimits } from '../limits/request-budget';
 import { TokenBucket } from '../limits/token-bucket';
 import { registerRoomHandlers } from '../rooms/rooms.handlers';
 import type { RoomService } from '../rooms/rooms.service';
+import { registerTypingHandlers } from '../typing/typing.handlers';
+import type { TypingService } from '../typing/typing.service';
 import { observeAcks } from './ack-metrics';
 import { guardEvents } from './guard';
 import { useHandshake } from './handshake';
@@ -17,6 +19,7 @@ import { useHandshake } from './handshake';
 export interface SocketServices {
   rooms: RoomService;
   chat: ChatService;
+  typing: TypingService;
   rateLimit: { perSecond: number; burst: number };
   requestLimits: RequestLimits;
   /** Whose `X-Forwarded-For` is believed. */
@@ -52,6 +55,7 @@ export function handleSocketConnections(ctx: GatewayContext, services: SocketSer
     guardEvents(untyped, limitedWarn(log), new RequestBudget(services.requestLimits));
     registerRoomHandlers(untyped, conn, services.rooms);
     registerChatHandlers(untyped, conn, services.chat);
+    registerTypingHandlers(untyped, conn, services.typing);
     // A signed-in user's connection lasts as long as their token: then the client is told, and closed, to come
     // back with a fresh one (the SDK does, and resumes).
     let expiry: NodeJS.Timeout | undefined;
