@@ -38,6 +38,15 @@ describe('presence after a gateway crashes and comes back under the same node id
     );
     expect(names((await carol.ok('room:join', { room: 'lobby' })).members)).toEqual(['bob', 'carol']);
     expect((await bob.ok('rooms:list', {})).rooms).toEqual([{ room: 'lobby', members: 2 }]);
+    // And the members who were there all along heard each of them leave, once (the sweep announces it).
+    await eventually(() =>
+      expect(
+        bob.presence
+          .filter((p) => p.state === 'left')
+          .map((p) => p.user.name)
+          .sort(),
+      ).toEqual(['ghost-1', 'ghost-2', 'ghost-3']),
+    );
   }, 20_000);
 });
 

@@ -178,9 +178,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       crash: async () => {
         if (stopped) return;
         stopped = true;
+        // Redis first: a killed process says nothing more to it, so the leaves its dropped connections would
+        // trigger here must not reach it (they fail and are retried against the closed link, in vain).
+        await deps.close();
         server.closeAllConnections();
         server.close();
-        await deps.close();
       },
     };
     gateways.push(node);

@@ -5,6 +5,7 @@ import {
   type PresenceStore,
   type RoomMembers,
   type RoomsPage,
+  type Sweep,
   sortRooms,
 } from './presence-store';
 
@@ -53,14 +54,19 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async heartbeat(): Promise<void> {}
 
-  async removeNode(node: string): Promise<void> {
+  async removeNode(node: string): Promise<Sweep> {
+    const departed: Sweep['departed'] = [];
     for (const [room, state] of this.#rooms) {
-      for (const [connId, m] of state.connections) if (m.node === node) this.#remove(room, state, connId, m);
+      for (const [connId, m] of state.connections) {
+        if (m.node === node && this.#remove(room, state, connId, m)) departed.push({ room, user: m.user });
+      }
     }
+    return { nodes: 1, departed };
   }
 
-  async sweep(): Promise<number> {
-    return 0;
+  // One process: no other gateway can die without this one.
+  async sweep(): Promise<Sweep> {
+    return { nodes: 0, departed: [] };
   }
 
   /** Removes one connection; true when it was its user's last in the room. */

@@ -8,6 +8,7 @@ import {
   type PresenceStore,
   type RoomMembers,
   type RoomsPage,
+  type Sweep,
 } from './presence-store';
 
 // Layout: every presence key carries the hash tag {presence}, so the scripts below touch one slot and stay
@@ -91,6 +92,8 @@ return {redis.call('HLEN', KEYS[3]), out}
 `;
 
 // Drops every membership of the nodes named in ARGV[3..], or, when none is named, of every expired node.
+// Returns {nodes swept, {room, user JSON, room, user JSON, …}} for each user whose last connection in a room
+// went with them (at most ARGV[...] limit: the first DEPARTED_MAX).
 const SWEEP_LUA = `${NOW_LUA}${COUNT_LUA}
 local nodes = {}
 if #ARGV >= 3 then
@@ -98,18 +101,27 @@ if #ARGV >= 3 then
 else
   nodes = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1])))
 end
+local departed = {}
 for _, node in ipairs(nodes) do
   local nodeKey = ARGV[2] .. 'node:' .. node
   for _, entry in ipairs(redis.call('SMEMBERS', nodeKey)) do
     local room, field, uid = string.match(entry, '^(.-)\\n(.-)\\n(.*)$')
-    if room and redis.call('HDEL', ARGV[2] .. 'room:' .. room, field) == 1 then
-      count(ARGV[2] .. 'users:' .. room, KEYS[3], KEYS[2], room, uid, -1)
+    if room then
+      local roomKey = ARGV[2] .. 'room:' .. room
+      local user = redis.call('HGET', roomKey, field)
+      if user and redis.call('HDEL', roomKey, field) == 1 then
+        local left = count(ARGV[2] .. 'users:' .. room, KEYS[3], KEYS[2], room, uid, -1)
+        if left <= 0 and #departed < ${2 * 10_000} then
+          departed[#departed + 1] = room
+          departed[#departed + 1] = user
+        end
+      end
     end
   end
   redis.call('DEL', nodeKey)
   redis.call('ZREM', KEYS[1], node)
 end
-return #nodes
+return {#nodes, departed}
 `;
 
 const HEARTBEAT_LUA = `${NOW_LUA}
@@ -121,7 +133,7 @@ type ScriptedRedis = RedisClient & {
   chorusPresenceJoin(...args: string[]): Promise<[number, number]>;
   chorusPresenceLeave(...args: string[]): Promise<[number, number]>;
   chorusPresenceMembers(...args: (string | number)[]): Promise<[number, string[]]>;
-  chorusPresenceSweep(...args: (string | number)[]): Promise<number>;
+  chorusPresenceSweep(...args: (string | number)[]): Promise<[number, string[]]>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
 };
 
@@ -217,8 +229,8 @@ export class RedisPresenceStore implements PresenceStore {
     await withRedis(() => this.#redis.chorusPresenceHeartbeat(this.#nodesKey, node));
   }
 
-  async removeNode(node: string): Promise<void> {
-    await withRedis(() =>
+  async removeNode(node: string): Promise<Sweep> {
+    const result = await withRedis(() =>
       this.#redis.chorusPresenceSweep(
         this.#nodesKey,
         this.#roomsKey,
@@ -228,11 +240,20 @@ export class RedisPresenceStore implements PresenceStore {
         node,
       ),
     );
+    return toSweep(result);
   }
 
-  async sweep(): Promise<number> {
-    return withRedis(() =>
-      this.#redis.chorusPresenceSweep(this.#nodesKey, this.#roomsKey, this.#indexKey, this.#ttl, this.#base),
+  async sweep(): Promise<Sweep> {
+    return toSweep(
+      await withRedis(() =>
+        this.#redis.chorusPresenceSweep(
+          this.#nodesKey,
+          this.#roomsKey,
+          this.#indexKey,
+          this.#ttl,
+          this.#base,
+        ),
+      ),
     );
   }
 
@@ -254,6 +275,14 @@ export class RedisPresenceStore implements PresenceStore {
   #nodeKey(node: string) {
     return `${this.#base}node:${node}`;
   }
+}
+
+function toSweep([nodes, flat]: [number, string[]]): Sweep {
+  const departed: Sweep['departed'] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    departed.push({ room: flat[i]!, user: toUser(JSON.parse(flat[i + 1]!) as User) });
+  }
+  return { nodes, departed };
 }
 
 function field(node: string, connId: string): string {

@@ -107,7 +107,14 @@ describe.each(implementations)('%s', (_name, create) => {
     await store.join({ room: 'a', connId: 'c1', user: alice, node: 'n1' });
     await store.join({ room: 'b', connId: 'c2', user: alice, node: 'n1' });
     await store.join({ room: 'a', connId: 'c3', user: bob, node: 'n2' });
-    await store.removeNode('n1');
+    await store.join({ room: 'a', connId: 'c4', user: bob, node: 'n1' });
+    const removed = await store.removeNode('n1');
+    // Alice's last connections went with n1; Bob still has one in `a` on n2.
+    const byRoom = (a: { room: string }, b: { room: string }) => a.room.localeCompare(b.room);
+    expect(removed.departed.sort(byRoom)).toEqual([
+      { room: 'a', user: alice },
+      { room: 'b', user: alice },
+    ]);
     expect(await who(store, 'a')).toEqual([bob]);
     expect(await who(store, 'b')).toEqual([]);
     expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'a', members: 1 }]);
@@ -175,9 +182,9 @@ describe('RedisPresenceStore node liveness', () => {
     await sleep(400);
     await store.heartbeat('live');
     expect(await who(store, 'a')).toEqual([bob]);
-    expect(await store.sweep()).toBe(1);
+    expect(await store.sweep()).toEqual({ nodes: 1, departed: [{ room: 'a', user: alice }] });
     expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'a', members: 1 }]);
-    expect(await store.sweep()).toBe(0);
+    expect(await store.sweep()).toEqual({ nodes: 0, departed: [] });
     expect(await who(store, 'a')).toEqual([bob]);
   });
 });

@@ -33,10 +33,19 @@ export interface PresenceStore {
   rooms(page: RoomsPage): Promise<RoomSummary[]>;
   /** Marks `node` alive now. */
   heartbeat(node: string): Promise<void>;
-  /** Drops every membership held by `node` (its shutdown). */
-  removeNode(node: string): Promise<void>;
-  /** Drops the memberships of gateways whose heartbeat expired; resolves to how many gateways were swept. */
-  sweep(): Promise<number>;
+  /** Drops every membership held by `node` (its shutdown); says which users that took out of which rooms. */
+  removeNode(node: string): Promise<Sweep>;
+  /**
+   * Drops the memberships of gateways whose heartbeat expired. Of concurrent sweeps exactly one removes each
+   * membership, so exactly one learns that a user's last connection in a room went, and announces it.
+   */
+  sweep(): Promise<Sweep>;
+}
+
+/** What a sweep did: how many gateways it swept, and the users who left a room with them (their last connection). */
+export interface Sweep {
+  nodes: number;
+  departed: { room: string; user: User }[];
 }
 
 /**
