@@ -3,6 +3,8 @@ import { AuthError, type Authenticator } from '../auth/authenticator';
 import type { ChorusServer } from '../context';
 import { clientAddress, type TrustedProxies } from '../http/client-address';
 import type { AddressLimiter } from '../limits/address-limiter';
+import { limitedWarn } from '../limits/log-limiter';
+import type { Logger } from '../logger';
 
 /** Plain WebSocket clients are guests: a new id and, unless they chose one, a made-up name. */
 export { guestName, newGuestId as newUserId } from '../auth/guest-tokens';
@@ -25,7 +27,11 @@ export function useHandshake(
   auth: Authenticator,
   limiter: AddressLimiter,
   proxies: TrustedProxies,
+  logger: Logger,
 ): void {
+  // Refused credentials are what an operator looks for when sign-in breaks (a wrong key, a clock, an issuer): one
+  // line each, with the reason and the address, never the token; rate-limited, so a flood cannot fill the log.
+  const warn = limitedWarn(logger.child({ component: 'auth' }));
   io.use((socket, next) => {
     const parsed = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) {
@@ -51,7 +57,12 @@ export function useHandshake(
         next();
       })
       .catch((error: unknown) => {
-        if (error instanceof AuthError) return next(handshakeError(error.code, error.message));
+        if (error instanceof AuthError) {
+          if (error.code === 'UNAUTHORIZED')
+            warn({ ip: address, reason: error.message }, 'handshake refused');
+          return next(handshakeError(error.code, error.message));
+        }
+        warn({ ip: address, err: { message: (error as Error).message } }, 'identity check failed');
         next(handshakeError('UNAVAILABLE', 'your identity could not be checked right now; retry'));
       });
   });

@@ -34,7 +34,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Wires every Socket.IO connection: handshake, event guard, feature handlers, cleanup on disconnect. */
 export function handleSocketConnections(ctx: GatewayContext, services: SocketServices): void {
   const io: ChorusServer = ctx.io;
-  useHandshake(io, services.auth, ctx.addressLimiter, services.proxies);
+  useHandshake(io, services.auth, ctx.addressLimiter, services.proxies, ctx.logger);
   io.on('connection', (socket) => {
     const { user, grants, expiresAt, guestToken } = socket.data;
     const log = ctx.logger.child({ socket: socket.id, user: user.id });
