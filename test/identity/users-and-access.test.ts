@@ -111,6 +111,10 @@ describe('private rooms and direct messages', () => {
     });
     const history = await member.ok('history:get', { room: 'private-board' });
     expect(history.messages.map((m) => m.text)).toEqual(['for the board only']);
+    // Nor are private rooms listed, to anyone: rooms:list shows public rooms.
+    for (const client of [member, outsider]) {
+      expect((await client.ok('rooms:list', {})).rooms.map((r) => r.room)).toEqual(['public-square']);
+    }
   });
 
   it('opens one room for two users, whichever of them asks, that a third cannot join, send to or read', async () => {
@@ -153,5 +157,6 @@ describe('private rooms and direct messages', () => {
       error: { code: 'FORBIDDEN' },
     });
     expect(mallory.inRoom(room)).toEqual([]);
+    expect((await mallory.ok('rooms:list', {})).rooms.map((r) => r.room)).not.toContain(room);
   });
 });

@@ -1,5 +1,6 @@
 import { type RoomSummary, toUser, type User } from '@chorus/protocol';
 import {
+  isListed,
   type Membership,
   type PresenceChange,
   type PresenceStore,
@@ -48,7 +49,9 @@ export class MemoryPresenceStore implements PresenceStore {
   // One process and no network hop: sorting the rooms on each call is cheap enough here (the caller's
   // request budget bounds how often).
   async rooms(page: RoomsPage): Promise<RoomSummary[]> {
-    const all = [...this.#rooms].map(([room, state]) => ({ room, members: state.users.size }));
+    const all = [...this.#rooms]
+      .filter(([room]) => isListed(room))
+      .map(([room, state]) => ({ room, members: state.users.size }));
     return sortRooms(all, page);
   }
 

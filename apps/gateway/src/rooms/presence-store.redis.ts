@@ -1,4 +1,4 @@
-import { type RoomSummary, toUser, type User } from '@chorus/protocol';
+import { DM_ROOM_PREFIX, PRIVATE_ROOM_PREFIX, type RoomSummary, toUser, type User } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import {
@@ -26,15 +26,19 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 // Counts a connection of a user in or out of a room, and keeps the rooms index equal to the room's number of
 // distinct users. Returns the user's connections left in the room.
+// Private and direct-message rooms are not listed: the index (what rooms:list and the cluster page show) holds
+// public rooms only.
 const COUNT_LUA = `
 local function count(usersKey, indexKey, roomsKey, room, uid, delta)
   local left = redis.call('HINCRBY', usersKey, uid, delta)
   if left <= 0 then redis.call('HDEL', usersKey, uid) end
   local users = redis.call('HLEN', usersKey)
+  local unlisted = string.sub(room, 1, ${PRIVATE_ROOM_PREFIX.length}) == '${PRIVATE_ROOM_PREFIX}'
+    or string.sub(room, 1, ${DM_ROOM_PREFIX.length}) == '${DM_ROOM_PREFIX}'
   if users == 0 then
     redis.call('SREM', roomsKey, room)
     redis.call('ZREM', indexKey, room)
-  else
+  elseif not unlisted then
     redis.call('ZADD', indexKey, -users, room)
   end
   return left

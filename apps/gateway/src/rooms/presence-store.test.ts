@@ -75,6 +75,18 @@ describe.each(implementations)('%s', (_name, create) => {
     );
   });
 
+  it('lists public rooms only: private and direct-message rooms stay out of rooms()', async () => {
+    const store = create({});
+    await store.join({ room: 'open', connId: 'c1', user: alice, node: 'n1' });
+    await store.join({ room: 'private-board', connId: 'c2', user: alice, node: 'n1' });
+    await store.join({ room: 'private-board', connId: 'c3', user: bob, node: 'n1' });
+    await store.join({ room: 'dm-aaaa.bbbb', connId: 'c4', user: bob, node: 'n1' });
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'open', members: 1 }]);
+    expect((await store.members('private-board', 10)).count).toBe(2);
+    await store.leave({ room: 'private-board', connId: 'c2', user: alice, node: 'n1' });
+    expect(await store.rooms({ offset: 0, limit: 10 })).toEqual([{ room: 'open', members: 1 }]);
+  });
+
   it('removes a member on leave and drops empty rooms from the list', async () => {
     const store = create({});
     await store.join({ room: 'r', connId: 'c1', user: alice, node: 'n1' });

@@ -1,4 +1,4 @@
-import type { RoomSummary, User } from '@chorus/protocol';
+import { DM_ROOM_PREFIX, PRIVATE_ROOM_PREFIX, type RoomSummary, type User } from '@chorus/protocol';
 
 /** One connection's membership of a room. */
 export interface Membership {
@@ -76,6 +76,11 @@ export interface RoomsPage {
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 /** …and counts as dead after this long without one. */
 export const NODE_TTL_MS = 6_000;
+
+/** Whether `room` shows in `rooms`: public rooms do; private (`private-…`) and direct-message (`dm-…`) rooms do not. */
+export function isListed(room: string): boolean {
+  return !room.startsWith(PRIVATE_ROOM_PREFIX) && !room.startsWith(DM_ROOM_PREFIX);
+}
 
 /** Busiest first, then by name in code-unit order (as Redis orders equal scores). */
 export function sortRooms(rooms: RoomSummary[], { offset, limit }: RoomsPage): RoomSummary[] {

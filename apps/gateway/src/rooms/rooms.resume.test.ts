@@ -1,0 +1,304 @@
+import type { ChatMessage, Position, RoomJoinResult } from '@chorus/protocol';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryRoomBus } from '../bus/room-bus.memory';
+import { MemoryMessageStore } from '../chat/message-store.memory';
+import { RoomFeed } from '../chat/room-feed';
+import type { Connection } from '../connection';
+import type { GatewayContext } from '../context';
+import type { GatewayDeps } from '../deps';
+import { TokenBucket } from '../limits/token-bucket';
+import { MemoryPresenceStore } from './presence-store.memory';
+import { createRoomService } from './rooms.service';
+
+const alice = { id: 'u', name: 'n' };
+const silent = pino({ level: 'silent' });
+
+/**
+ * One gateway's room service over memory stores, with its feed wired as the gateway wires it. `muted` makes the
+ * feed miss what is appended (pub/sub lagging or down); `hooks` run inside the join's reads, to play what the
+ * feed delivers while a join is under way.
+ */
+function setup(options: { historyCap?: number } = {}) {
+  let muted = false;
+  const delivered: ChatMessage[] = [];
+  const store = new MemoryMessageStore({
+    ...options,
+    publish: (message) => {
+      if (!muted) feed.message(message);
+    },
+  });
+  const feed = new RoomFeed({
+    store,
+    bus: new MemoryRoomBus(),
+    logger: silent,
+    deliver: (message) => delivered.push(message),
+    reset: () => {},
+    retryMs: 10,
+  });
+  const presence = new MemoryPresenceStore();
+  let afterReads = 0;
+  const after = store.after.bind(store);
+  store.after = async (room, from, limit) => {
+    afterReads += 1;
+    return after(room, from, limit);
+  };
+  const ctx = {
+    deps: { messages: store, presence } as unknown as GatewayDeps,
+    presenceNode: 'gw-test',
+    feed,
+    presenceAnnouncer: { announce: () => {} },
+    addressLimiter: { take: () => {} },
+  } as unknown as GatewayContext;
+  const rooms = createRoomService(ctx);
+  let n = 0;
+  const connect = (): Connection => ({
+    id: `c${++n}`,
+    user: alice,
+    grants: [],
+    address: '127.0.0.1',
+    rooms: new Set(),
+    log: silent,
+    limiter: new TokenBucket({ perSecond: 100, burst: 100 }),
+    subscribe: () => {},
+    unsubscribe: () => {},
+  });
+  const append = async (text = 'x', room = 'r') =>
+    (await store.append({ room, user: alice, text, ts: 1 })).message;
+  const appendMany = async (count: number, text = 'x') => {
+    const out: ChatMessage[] = [];
+    for (let i = 0; i < count; i++) out.push(await append(text));
+    return out;
+  };
+  return {
+    store,
+    feed,
+    presence,
+    rooms,
+    connect,
+    append,
+    appendMany,
+    delivered,
+    mute: (on: boolean) => {
+      muted = on;
+    },
+    afterReads: () => afterReads,
+  };
+}
+
+const seqs = (result: RoomJoinResult) => result.history.map((m) => m.seq);
+
+/** A first join that reads the room, then leaves: what a client holds before it reconnects. */
+async function position(t: ReturnType<typeof setup>, seq: number): Promise<Position> {
+  const epoch = (await t.store.latest('r', 1)).epoch;
+  return { epoch, seq };
+}
+
+describe('a resuming join (room:join with since)', () => {
+  it('replays exactly the messages after the position, and says it recovered', async () => {
+    const t = setup();
+    await t.appendMany(7);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 3) });
+    expect(seqs(result)).toEqual([4, 5, 6, 7]);
+    expect(result.recovered).toBe(true);
+    expect(result.epoch).toBe((await position(t, 0)).epoch);
+  });
+
+  it('replays nothing, and still recovers, when the client already has the latest message', async () => {
+    const t = setup();
+    await t.appendMany(3);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 3) });
+    expect(result.history).toEqual([]);
+    expect(result.recovered).toBe(true);
+  });
+
+  it('replays across pages when more than one page is missing', async () => {
+    const t = setup();
+    await t.appendMany(1_234);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 10) });
+    expect(seqs(result)).toEqual(Array.from({ length: 1_224 }, (_, i) => i + 11));
+    expect(result.recovered).toBe(true);
+    // Pages of 500: 500, 500, 224.
+    expect(t.afterReads()).toBe(3);
+  });
+
+  it('reads one more page only when the last one was full', async () => {
+    const t = setup();
+    await t.appendMany(500);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 0) });
+    expect(result.history).toHaveLength(500);
+    expect(result.recovered).toBe(true);
+    expect(t.afterReads()).toBe(2);
+  });
+
+  it('does not recover across an epoch change, and answers the latest history instead', async () => {
+    const t = setup();
+    await t.appendMany(60);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: { epoch: 'an-older-epoch', seq: 3 } });
+    expect(result.recovered).toBe(false);
+    expect(seqs(result)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+  });
+
+  it('does not recover when the log no longer holds the messages after the position (trimmed)', async () => {
+    const t = setup({ historyCap: 5 });
+    await t.appendMany(12);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 2) });
+    expect(result.recovered).toBe(false);
+    expect(seqs(result)).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('recovers from the oldest position the trimmed log still continues', async () => {
+    const t = setup({ historyCap: 5 });
+    await t.appendMany(12);
+    // The log keeps 8..12: a client at 7 misses nothing it could not read.
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 7) });
+    expect(result.recovered).toBe(true);
+    expect(seqs(result)).toEqual([8, 9, 10, 11, 12]);
+  });
+
+  it('does not recover over a hole in the log (a seq that was never written)', async () => {
+    const t = setup();
+    await t.appendMany(6);
+    const after = t.store.after.bind(t.store);
+    t.store.after = async (room, from, limit) => {
+      const page = await after(room, from, limit);
+      return { ...page, messages: page.messages.filter((m) => m.seq !== 5) };
+    };
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 2) });
+    expect(result.recovered).toBe(false);
+    // The latest history, hole and all: the client reloads it.
+    expect(seqs(result)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('replays up to the answer’s byte budget, and not one byte more', async () => {
+    // Each message's size bound is 3 × (text + name) + id + 256 = 3 × text + 260 here; the budget is
+    // 1 MiB − 256 KiB = 786,432 bytes: 64 messages of 4,000 characters and 2 of 212 fill it exactly.
+    const t = setup();
+    await t.append('x');
+    await t.appendMany(64, 'y'.repeat(4_000));
+    await t.appendMany(2, 'z'.repeat(212));
+    const exact = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 1) });
+    expect(exact.recovered).toBe(true);
+    expect(exact.history).toHaveLength(66);
+
+    const u = setup();
+    await u.append('x');
+    await u.appendMany(64, 'y'.repeat(4_000));
+    await u.appendMany(1, 'z'.repeat(212));
+    await u.appendMany(1, 'z'.repeat(213));
+    const over = await u.rooms.join(u.connect(), { room: 'r', since: await position(u, 1) });
+    expect(over.recovered).toBe(false);
+    expect(over.history).toHaveLength(50);
+  });
+
+  it('says nothing about recovery to a join without a position', async () => {
+    const t = setup();
+    await t.appendMany(2);
+    const result = await t.rooms.join(t.connect(), { room: 'r' });
+    expect(seqs(result)).toEqual([1, 2]);
+    expect('recovered' in result).toBe(false);
+  });
+
+  it('starts the gateway’s feed at the resumed position, so the next message is delivered, once', async () => {
+    const t = setup();
+    await t.appendMany(4);
+    await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 4) });
+    await t.append();
+    expect(t.delivered.map((m) => m.seq)).toEqual([5]);
+  });
+
+  it('starts the gateway’s feed after what the join replayed', async () => {
+    const t = setup();
+    await t.appendMany(4);
+    await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 2) });
+    await t.append();
+    expect(t.delivered.map((m) => m.seq)).toEqual([5]);
+  });
+
+  it('adds to the answer what the feed delivered during the join, once each and gapless', async () => {
+    const t = setup();
+    await t.appendMany(2);
+    const conn = t.connect();
+    // Another member of the room on this gateway keeps the feed hearing it.
+    await t.rooms.join(t.connect(), { room: 'r' });
+    const latest = t.store.latest.bind(t.store);
+    t.store.latest = async (room, limit) => {
+      const page = await latest(room, limit);
+      // Sent while the join's read was on its way back: the feed hands them out before the join goes live.
+      await t.append();
+      await t.append();
+      return page;
+    };
+    const join = t.rooms.join(conn, { room: 'r' });
+    const result = await join;
+    expect(seqs(result)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('leaves out what the read already had, and messages of another epoch, that the feed delivered meanwhile', async () => {
+    const t = setup();
+    const [m1, m2] = await t.appendMany(2);
+    await t.rooms.join(t.connect(), { room: 'r' });
+    const presenceJoin = t.presence.join.bind(t.presence);
+    t.presence.join = async (membership) => {
+      t.presence.join = presenceJoin;
+      // Delivered before the read: the read has it too.
+      await t.append();
+      return presenceJoin(membership);
+    };
+    const latest = t.store.latest.bind(t.store);
+    t.store.latest = async (room, limit) => {
+      const page = await latest(room, limit);
+      t.store.latest = latest;
+      // A message of another epoch arrives (the feed moves there), then the log's epoch wins again.
+      t.feed.message({ ...m2!, epoch: 'elsewhere', id: 'elsewhere:4', seq: 4 });
+      return page;
+    };
+    const result = await t.rooms.join(t.connect(), { room: 'r' });
+    expect(result.history.map((m) => [m.epoch, m.seq])).toEqual([
+      [m1!.epoch, 1],
+      [m1!.epoch, 2],
+      [m1!.epoch, 3],
+    ]);
+  });
+
+  it('adds what the feed delivered during a resume that had nothing to replay', async () => {
+    const t = setup();
+    await t.appendMany(3);
+    await t.rooms.join(t.connect(), { room: 'r' });
+    const since = await position(t, 3);
+    const after = t.store.after.bind(t.store);
+    t.store.after = async (room, from, limit) => {
+      const page = await after(room, from, limit);
+      // Sent just after the replay's read: only the feed brings it.
+      await t.append();
+      t.store.after = after;
+      return page;
+    };
+    const result = await t.rooms.join(t.connect(), { room: 'r', since });
+    expect(result.recovered).toBe(true);
+    expect(seqs(result)).toEqual([4]);
+  });
+
+  it('brings an empty room into being with an empty history', async () => {
+    const t = setup();
+    const result = await t.rooms.join(t.connect(), { room: 'r' });
+    expect(result.history).toEqual([]);
+    await t.append();
+    expect(t.delivered.map((m) => m.seq)).toEqual([1]);
+  });
+
+  it('refuses the join (UNAVAILABLE, retry) when the feed cannot reach what the join read', async () => {
+    const t = setup();
+    await t.appendMany(1);
+    await t.rooms.join(t.connect(), { room: 'r' });
+    // The feed misses these and cannot read the log back.
+    t.mute(true);
+    await t.appendMany(2);
+    t.store.after = async () => {
+      throw new Error('Redis is away');
+    };
+    const conn = t.connect();
+    await expect(t.rooms.join(conn, { room: 'r' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(conn.rooms.has('r')).toBe(false);
+  }, 10_000);
+});
