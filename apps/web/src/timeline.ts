@@ -20,6 +20,20 @@ export class Timeline {
     return [...this.#bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /** The lowest seq shown, if any. */
+  firstSeq(): number | undefined {
+    let first: number | undefined;
+    for (const seq of this.#bySeq.keys()) if (first === undefined || seq < first) first = seq;
+    return first;
+  }
+
+  /** The highest seq shown, or 0. */
+  lastSeq(): number {
+    let last = 0;
+    for (const seq of this.#bySeq.keys()) if (seq > last) last = seq;
+    return last;
+  }
+
   /** Adds the messages not shown yet and reports them. */
   add(messages: readonly ChatMessage[]): TimelineChange {
     const added = messages.filter((message) => {
