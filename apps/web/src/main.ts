@@ -87,7 +87,11 @@ function start(): void {
     if (!state) return;
     const fromBottom = dom.messages.scrollHeight - dom.messages.scrollTop;
     const pending = [...outgoing.values()].filter((m) => m.room === state.room);
-    const startText = state.complete ? `This is the beginning of ${state.label}.` : undefined;
+    const startText = !state.complete
+      ? undefined
+      : state.dm
+        ? `This is the beginning of your conversation with ${state.label}.`
+        : `This is the beginning of ${state.label}.`;
     list.render(state.timeline.messages(), state.notices, pending, startText);
     view.updateEmpty();
     if (stick) toBottom();
