@@ -38,10 +38,16 @@ function setup(options: { historyCap?: number } = {}) {
   });
   const presence = new MemoryPresenceStore();
   let afterReads = 0;
+  let latestReads = 0;
   const after = store.after.bind(store);
   store.after = async (room, from, limit) => {
     afterReads += 1;
     return after(room, from, limit);
+  };
+  const latest = store.latest.bind(store);
+  store.latest = async (room, limit) => {
+    latestReads += 1;
+    return latest(room, limit);
   };
   const ctx = {
     deps: { messages: store, presence } as unknown as GatewayDeps,
@@ -83,6 +89,7 @@ function setup(options: { historyCap?: number } = {}) {
       muted = on;
     },
     afterReads: () => afterReads,
+    latestReads: () => latestReads,
   };
 }
 
@@ -115,11 +122,14 @@ describe('a resuming join (room:join with since)', () => {
   it('replays across pages when more than one page is missing', async () => {
     const t = setup();
     await t.appendMany(1_234);
-    const result = await t.rooms.join(t.connect(), { room: 'r', since: await position(t, 10) });
+    const since = await position(t, 10);
+    const latestBefore = t.latestReads();
+    const result = await t.rooms.join(t.connect(), { room: 'r', since });
     expect(seqs(result)).toEqual(Array.from({ length: 1_224 }, (_, i) => i + 11));
     expect(result.recovered).toBe(true);
-    // Pages of 500: 500, 500, 224.
+    // Pages of 500: 500, 500, 224, and nothing else read.
     expect(t.afterReads()).toBe(3);
+    expect(t.latestReads() - latestBefore).toBe(0);
   });
 
   it('reads one more page only when the last one was full', async () => {
@@ -301,4 +311,35 @@ describe('a resuming join (room:join with since)', () => {
     await expect(t.rooms.join(conn, { room: 'r' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(conn.rooms.has('r')).toBe(false);
   }, 10_000);
+
+  it('does not recover a position past the log’s end, and keeps the feed where the log is', async () => {
+    const t = setup();
+    const [m1] = await t.appendMany(3);
+    // Forged, or held by a client while the log lost its tail: nothing to replay, and nothing to trust.
+    const result = await t.rooms.join(t.connect(), {
+      room: 'r',
+      since: { epoch: m1!.epoch, seq: 1_000_000 },
+    });
+    expect(result.recovered).toBe(false);
+    expect(seqs(result)).toEqual([1, 2, 3]);
+    // The next message still reaches this gateway's members.
+    await t.append();
+    expect(t.delivered.map((m) => m.seq)).toEqual([4]);
+  });
+
+  it('does not recover a position one past the log’s end', async () => {
+    const t = setup();
+    const [m1] = await t.appendMany(3);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: { epoch: m1!.epoch, seq: 4 } });
+    expect(result.recovered).toBe(false);
+    expect(seqs(result)).toEqual([1, 2, 3]);
+  });
+
+  it('recovers an empty room from the start', async () => {
+    const t = setup();
+    const { epoch } = await t.store.latest('r', 1);
+    const result = await t.rooms.join(t.connect(), { room: 'r', since: { epoch, seq: 0 } });
+    expect(result.recovered).toBe(true);
+    expect(result.history).toEqual([]);
+  });
 });

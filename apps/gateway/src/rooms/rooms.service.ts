@@ -60,7 +60,16 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         out.push(message);
         after = message.seq;
       }
-      if (page.messages.length < REPLAY_PAGE) return { epoch: page.epoch, messages: out };
+      if (page.messages.length < REPLAY_PAGE) {
+        // Nothing after the position: it must still be one the log reached. A position past the log's end
+        // (forged, or a tail the log lost) is not recovered; taken as is, it would start this gateway's feed
+        // there, and the feed would drop the room's next messages for every member here as already seen.
+        if (out.length === 0) {
+          const head = await messages.latest(room, 1);
+          if ((head.messages.at(-1)?.seq ?? 0) < since.seq) return null;
+        }
+        return { epoch: page.epoch, messages: out };
+      }
       if (out.length >= MAX_REPLAY) return null;
     }
   }
