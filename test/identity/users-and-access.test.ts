@@ -123,9 +123,22 @@ describe('private rooms and direct messages', () => {
     const bobPhone = await signIn(2, 'bob');
     const mallory = await signIn(2, 'mallory');
     const guest = await connectClient(cluster.gateways[0]!.url, { name: 'guesty' });
+    const notices = new Map<string, unknown[]>();
+    for (const [who, client] of Object.entries({ bob, bobPhone, mallory, alice })) {
+      notices.set(who, []);
+      client.socket.on('dm:opened', (event) => notices.get(who)!.push(event));
+    }
 
     const { room } = await alice.ok('dm:open', { user: 'bob' });
     expect(room).toMatch(/^dm-[\w-]+\.[\w-]+$/);
+    // Bob hears of it on both his connections (gateways 2 and 3), nobody else does.
+    const notice = { room, user: { id: 'alice', name: 'alice' } };
+    await eventually(() => {
+      expect(notices.get('bob')).toEqual([notice]);
+      expect(notices.get('bobPhone')).toEqual([notice]);
+    });
+    expect(notices.get('mallory')).toEqual([]);
+    expect(notices.get('alice')).toEqual([]);
     expect(await bob.ok('dm:open', { user: 'alice' })).toEqual({ ok: true, room });
     expect((await mallory.ok('dm:open', { user: 'alice' })).room).not.toBe(room);
 

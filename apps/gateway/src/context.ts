@@ -11,6 +11,7 @@ import type { Inflight } from './inflight';
 import type { AddressLimiter } from './limits/address-limiter';
 import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
+import type { Inboxes } from './rooms/inboxes';
 import type { PresenceAnnouncer } from './rooms/presence-announcer';
 
 export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -35,6 +36,8 @@ export interface GatewayContext {
   inflight: Inflight;
   /** Presence events out to the cluster, coalesced per room. */
   presenceAnnouncer: PresenceAnnouncer;
+  /** The inboxes of the users connected here: how notices for a user (a DM opened) reach their connections. */
+  inboxes: Inboxes;
   /** Per-address limits: connections, sends, new rooms. */
   addressLimiter: AddressLimiter;
   /** This gateway's Prometheus metrics. */

@@ -24,6 +24,7 @@ import { DEFAULT_MAX_BUFFERED_BYTES, watchSlowConsumers } from './limits/slow-co
 import type { Logger } from './logger';
 import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
+import { Inboxes } from './rooms/inboxes';
 import { PresenceAnnouncer } from './rooms/presence-announcer';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
 import { createRoomService, type RoomService } from './rooms/rooms.service';
@@ -205,6 +206,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       onError: (room, error) =>
         logger.warn({ room, err: { message: error.message } }, 'presence not published'),
     }),
+    inboxes: new Inboxes(deps.bus, logger),
     metrics,
   };
   const typing = createTypingService(deps.bus, logger, { maxRoomSize: options.typingMaxRoomSize });
@@ -304,6 +306,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
       local.emit('typing', event);
     },
+    // A user's connections sit in the Socket.IO room named after their inbox (see Inboxes).
+    direct: (inbox, event) => io.local.to(inbox).emit('dm:opened', event),
     resync: () => {
       metrics.feedResyncs.inc();
       feed.resync();

@@ -182,6 +182,10 @@ export function openChat(options: { name: string }, listener: ChatListener): Cha
     state.notices.push(notice);
     listener.notice(event.room, notice);
   });
+  // Someone opened a direct conversation with this user: it joins the sidebar, named after them.
+  client.on('dm', (event) => {
+    void session.join(event.room, event.user.name);
+  });
   client.on('typing', (event) => {
     if (rooms.has(event.room)) listener.typing(event.room, client.typingIn(event.room));
   });

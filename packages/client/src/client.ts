@@ -129,6 +129,9 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       events.emit('raw', { kind: 'message', connection: s.id ?? '', message });
       onMessage(message);
     });
+    s.on('dm:opened', (event) => {
+      if (s === socket) events.emit('dm', event);
+    });
     s.on('presence', (event) => {
       if (s !== socket) return;
       if (event.state === 'left') typers.stopped(event.room, event.user.id);

@@ -58,6 +58,8 @@ export interface ClientEvents {
   /** A room message, once per (room, seq), in seq order, gaps filled. */
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
+  /** `user` opened a direct conversation with you: `join(room)` to read and answer it (see `openDm`). */
+  dm: (event: { room: string; user: User }) => void;
   /**
    * Someone else in a joined room started typing (`typing: true`) or stopped (`typing: false`). Only changes
    * are reported, and the client expires them itself: a typer not heard from for `LIMITS.typingTtlMs`, or who

@@ -57,6 +57,15 @@ export interface SessionInfo {
   expiresAt?: number;
 }
 
+/**
+ * `user` opened a direct conversation with you (`dm:open`): `room` is its room, which you may join. Sent to
+ * every connection of the other user, on any gateway; best effort, like presence.
+ */
+export interface DmOpenedEvent {
+  room: string;
+  user: User;
+}
+
 /** Sent right before the server closes a connection whose token expired: reconnect with a fresh token. */
 export interface AuthExpiredEvent {
   message: string;
@@ -151,6 +160,7 @@ export interface ServerToClientEvents {
   presence: (event: PresenceEvent) => void;
   typing: (event: TypingEvent) => void;
   'auth:expired': (event: AuthExpiredEvent) => void;
+  'dm:opened': (event: DmOpenedEvent) => void;
 }
 
 /** Events between gateways (through the adapter). */

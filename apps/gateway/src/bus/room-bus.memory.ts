@@ -1,4 +1,4 @@
-import type { ChatMessage, PresenceEvent, TypingEvent } from '@chorus/protocol';
+import type { ChatMessage, DmOpenedEvent, PresenceEvent, TypingEvent } from '@chorus/protocol';
 import type { BusListener, RoomBus } from './room-bus';
 
 /**
@@ -32,6 +32,10 @@ export class MemoryRoomBus implements RoomBus {
 
   async publishTyping(event: TypingEvent, except?: string): Promise<void> {
     if (this.#rooms.has(event.room)) this.#listener?.typing?.(event, except);
+  }
+
+  async publishDirect(inbox: string, event: DmOpenedEvent): Promise<void> {
+    if (this.#rooms.has(inbox)) this.#listener?.direct?.(inbox, event);
   }
 
   healthy(): boolean {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ChorusError, type PresenceEvent, type TypingEvent } from '@chorus/protocol';
+import { ChorusError, type DmOpenedEvent, type PresenceEvent, type TypingEvent } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import {
   type BusListener,
   dispatchFrame,
+  encodeDirect,
   encodePresence,
   encodeTyping,
   type RoomBus,
@@ -133,6 +134,12 @@ export class RedisRoomBus implements RoomBus {
   async publishTyping(event: TypingEvent, except?: string): Promise<void> {
     await withRedis(() =>
       this.#commands.spublish(roomChannel(this.#prefix, event.room), encodeTyping(event, except)),
+    );
+  }
+
+  async publishDirect(inbox: string, event: DmOpenedEvent): Promise<void> {
+    await withRedis(() =>
+      this.#commands.spublish(roomChannel(this.#prefix, inbox), encodeDirect(inbox, event)),
     );
   }
 

@@ -1,4 +1,5 @@
-import type { ChatMessage, PresenceEvent, TypingEvent } from '@chorus/protocol';
+import { createHash } from 'node:crypto';
+import type { ChatMessage, DmOpenedEvent, PresenceEvent, TypingEvent } from '@chorus/protocol';
 
 /** What a gateway hears from the bus, for the rooms it subscribed to. */
 export interface BusListener {
@@ -11,6 +12,8 @@ export interface BusListener {
    * Optional: a listener that shows no typing (a store test, a tool) ignores these frames.
    */
   typing?(event: TypingEvent, except: string | undefined): void;
+  /** A direct conversation was opened with the user whose inbox this is (see `inboxOf`). Optional, like typing. */
+  direct?(inbox: string, event: DmOpenedEvent): void;
   /**
    * The bus may have missed events (its link dropped or stalled, or Redis restarted) and works again:
    * catch the subscribed rooms up from the log.
@@ -42,6 +45,11 @@ export interface RoomBus {
   publishPresence(event: PresenceEvent, except?: string): Promise<void>;
   /** Tells every gateway that hears the room about a typing change (best effort, like presence). */
   publishTyping(event: TypingEvent, except?: string): Promise<void>;
+  /**
+   * Tells the gateways that hear a user's inbox (those holding a connection of the user: they `subscribe` to
+   * `inboxOf(user id)` like to a room) that a direct conversation was opened with them. Best effort.
+   */
+  publishDirect(inbox: string, event: DmOpenedEvent): Promise<void>;
   /** False while the bus is known not to deliver (link down or stalled). */
   healthy(): boolean;
   /** Stops background work (the liveness probe). */
@@ -54,9 +62,23 @@ export function roomChannel(prefix: string, room: string): string {
 }
 
 // Frames on a room channel: a message is its JSON as the append script wrote it (it starts with `{`); a
-// presence event is `p` followed by JSON, a typing event `t` followed by JSON.
+// presence event is `p` followed by JSON, a typing event `t` followed by JSON, a direct-conversation notice
+// (on a user's inbox channel) `d` followed by JSON.
 const PRESENCE_FRAME = 'p';
 const TYPING_FRAME = 't';
+const DIRECT_FRAME = 'd';
+
+/**
+ * A user's inbox: a bus "room" named after a hash of the user id (`~…`, which no client room name can be), so
+ * notices to a user reach only the gateways holding one of their connections, on its own hash slot.
+ */
+export function inboxOf(userId: string): string {
+  return `~${createHash('sha256').update(userId).digest('base64url').slice(0, 27)}`;
+}
+
+export function encodeDirect(inbox: string, event: DmOpenedEvent): string {
+  return DIRECT_FRAME + JSON.stringify({ inbox, event });
+}
 
 export function encodePresence(event: PresenceEvent, except: string | undefined): string {
   return PRESENCE_FRAME + JSON.stringify(except === undefined ? { event } : { event, except });
@@ -71,6 +93,9 @@ export function dispatchFrame(frame: string, listener: BusListener): void {
   if (frame.startsWith(PRESENCE_FRAME)) {
     const { event, except } = JSON.parse(frame.slice(1)) as { event: PresenceEvent; except?: string };
     listener.presence(event, except);
+  } else if (frame.startsWith(DIRECT_FRAME)) {
+    const { inbox, event } = JSON.parse(frame.slice(1)) as { inbox: string; event: DmOpenedEvent };
+    listener.direct?.(inbox, event);
   } else if (frame.startsWith(TYPING_FRAME)) {
     const { event, except } = JSON.parse(frame.slice(1)) as { event: TypingEvent; except?: string };
     listener.typing?.(event, except);

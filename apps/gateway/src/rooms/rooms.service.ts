@@ -192,7 +192,10 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     leave,
 
     openDm(conn, user) {
-      return { room: dmRoomName(conn.user.id, user) };
+      const room = dmRoomName(conn.user.id, user);
+      // The other user hears of it on every connection they have, wherever: they may join the room too.
+      if (user !== conn.user.id) ctx.inboxes.notify(user, { room, user: conn.user });
+      return { room };
     },
 
     async leaveAll(conn) {

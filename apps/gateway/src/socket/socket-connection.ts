@@ -50,6 +50,8 @@ export function handleSocketConnections(ctx: GatewayContext, services: SocketSer
       unsubscribe: (room) => void socket.leave(room),
     };
     log.info({ transport: socket.conn.transport.name }, 'connected');
+    // Notices for this user (a direct conversation opened with them) reach it through the user's inbox.
+    void socket.join(ctx.inboxes.open(user));
     const untyped = socket as unknown as Socket;
     observeAcks(untyped, ctx.metrics);
     guardEvents(untyped, limitedWarn(log), new RequestBudget(services.requestLimits));
@@ -74,6 +76,7 @@ export function handleSocketConnections(ctx: GatewayContext, services: SocketSer
     }
     socket.on('disconnect', (reason) => {
       clearTimeout(expiry);
+      ctx.inboxes.close(user);
       log.info({ reason }, 'disconnected');
       void services.rooms.leaveAll(conn);
     });
