@@ -248,17 +248,12 @@ describe('a resuming join (room:join with since)', () => {
     const t = setup();
     const [m1, m2] = await t.appendMany(2);
     await t.rooms.join(t.connect(), { room: 'r' });
-    const presenceJoin = t.presence.join.bind(t.presence);
-    t.presence.join = async (membership) => {
-      t.presence.join = presenceJoin;
-      // Delivered before the read: the read has it too.
-      await t.append();
-      return presenceJoin(membership);
-    };
     const latest = t.store.latest.bind(t.store);
     t.store.latest = async (room, limit) => {
-      const page = await latest(room, limit);
       t.store.latest = latest;
+      // Delivered before the read: the read has it too.
+      await t.append();
+      const page = await latest(room, limit);
       // A message of another epoch arrives (the feed moves there), then the log's epoch wins again.
       t.feed.message({ ...m2!, epoch: 'elsewhere', id: 'elsewhere:4', seq: 4 });
       return page;
