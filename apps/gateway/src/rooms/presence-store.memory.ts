@@ -34,6 +34,14 @@ export class MemoryPresenceStore implements PresenceStore {
     return { connection: true, user: entry === undefined };
   }
 
+  async enter(
+    membership: Membership,
+    limit: number,
+  ): Promise<{ change: PresenceChange; members: RoomMembers }> {
+    const change = await this.join(membership);
+    return { change, members: await this.members(membership.room, limit) };
+  }
+
   async leave({ room, connId }: Membership): Promise<PresenceChange> {
     const state = this.#rooms.get(room);
     const membership = state?.connections.get(connId);

@@ -45,13 +45,18 @@ local function count(usersKey, indexKey, roomsKey, room, uid, delta)
 end
 `;
 
-const JOIN_LUA = `${NOW_LUA}${COUNT_LUA}
+// Records a connection's membership (KEYS 1–6: room hash, rooms set, node set, heartbeats, index, users hash;
+// ARGV 1–5: field, user JSON, room, node, user id); leaves \`added\` and \`first\` (the user's first connection in).
+const JOIN_BODY = `
 redis.call('ZADD', KEYS[4], now, ARGV[4])
 local added = redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[5])
 local first = 0
 if added == 1 and count(KEYS[6], KEYS[5], KEYS[2], ARGV[3], ARGV[5], 1) == 1 then first = 1 end
+`;
+
+const JOIN_LUA = `${NOW_LUA}${COUNT_LUA}${JOIN_BODY}
 return {added, first}
 `;
 
@@ -63,36 +68,47 @@ redis.call('SREM', KEYS[3], ARGV[2] .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[3])
 return {removed, last}
 `;
 
-// Defines live(field): whether the node of a "<node>|<connId>" field heartbeated within ARGV[1] ms. Each node
-// is looked up once per script run in the heartbeat zset named by \`nodesKey\`.
-const liveLua = (nodesKey: string) => `${NOW_LUA}
+// Defines live(field): whether the node of a "<node>|<connId>" field heartbeated within \`ttl\` ms. Each node
+// is looked up once per script run in the heartbeat zset named by \`nodesKey\`. Needs \`now\`.
+const liveLua = (nodesKey: string, ttl: string) => `
 local alive = {}
 local function live(field)
   local node = string.match(field, '^(.*)|')
   local ok = alive[node]
   if ok == nil then
     local seen = redis.call('ZSCORE', ${nodesKey}, node)
-    ok = seen ~= false and tonumber(seen) >= now - tonumber(ARGV[1])
+    ok = seen ~= false and tonumber(seen) >= now - tonumber(${ttl})
     alive[node] = ok
   end
   return ok
 end
 `;
 
-// Returns {distinct users, the user JSON of (up to ARGV[2]) members whose node is alive}: all of them in a
-// small room, a random sample in a big one (HRANDFIELD reads only what it returns).
-const MEMBERS_LUA = `${liveLua('KEYS[2]')}
+// Leaves \`distinct\` (the room's distinct users) and \`out\`, the user JSON of (up to \`limit\`) members whose node
+// is alive: all of them in a small room, a random sample in a big one (HRANDFIELD reads only what it returns).
+const membersBody = (roomKey: string, usersKey: string, limit: string) => `
 local fields
-if redis.call('HLEN', KEYS[1]) <= tonumber(ARGV[2]) then
-  fields = redis.call('HGETALL', KEYS[1])
+if redis.call('HLEN', ${roomKey}) <= tonumber(${limit}) then
+  fields = redis.call('HGETALL', ${roomKey})
 else
-  fields = redis.call('HRANDFIELD', KEYS[1], ARGV[2], 'WITHVALUES')
+  fields = redis.call('HRANDFIELD', ${roomKey}, ${limit}, 'WITHVALUES')
 end
 local out = {}
 for i = 1, #fields, 2 do
   if live(fields[i]) then out[#out + 1] = fields[i + 1] end
 end
-return {redis.call('HLEN', KEYS[3]), out}
+local distinct = redis.call('HLEN', ${usersKey})
+`;
+
+// KEYS: room hash, heartbeats, users hash; ARGV: node TTL, limit.
+const MEMBERS_LUA = `${NOW_LUA}${liveLua('KEYS[2]', 'ARGV[1]')}${membersBody('KEYS[1]', 'KEYS[3]', 'ARGV[2]')}
+return {distinct, out}
+`;
+
+// A join and the member list it answers with, in one call: JOIN's keys and arguments, then ARGV 6 node TTL and
+// ARGV 7 limit.
+const ENTER_LUA = `${NOW_LUA}${COUNT_LUA}${JOIN_BODY}${liveLua('KEYS[4]', 'ARGV[6]')}${membersBody('KEYS[1]', 'KEYS[6]', 'ARGV[7]')}
+return {added, first, distinct, out}
 `;
 
 // Drops every membership of the nodes named in ARGV[3..], or, when none is named, of every expired node.
@@ -137,6 +153,7 @@ type ScriptedRedis = RedisClient & {
   chorusPresenceJoin(...args: string[]): Promise<[number, number]>;
   chorusPresenceLeave(...args: string[]): Promise<[number, number]>;
   chorusPresenceMembers(...args: (string | number)[]): Promise<[number, string[]]>;
+  chorusPresenceEnter(...args: (string | number)[]): Promise<[number, number, number, string[]]>;
   chorusPresenceSweep(...args: (string | number)[]): Promise<[number, string[]]>;
   chorusPresenceHeartbeat(...args: string[]): Promise<number>;
 };
@@ -161,6 +178,7 @@ export class RedisPresenceStore implements PresenceStore {
       redis.defineCommand('chorusPresenceJoin', { numberOfKeys: 6, lua: JOIN_LUA });
       redis.defineCommand('chorusPresenceLeave', { numberOfKeys: 5, lua: LEAVE_LUA });
       redis.defineCommand('chorusPresenceMembers', { numberOfKeys: 3, lua: MEMBERS_LUA });
+      redis.defineCommand('chorusPresenceEnter', { numberOfKeys: 6, lua: ENTER_LUA });
       redis.defineCommand('chorusPresenceSweep', { numberOfKeys: 3, lua: SWEEP_LUA });
       redis.defineCommand('chorusPresenceHeartbeat', { numberOfKeys: 1, lua: HEARTBEAT_LUA });
     }
@@ -201,6 +219,34 @@ export class RedisPresenceStore implements PresenceStore {
     return { connection: removed === 1, user: last === 1 };
   }
 
+  async enter(
+    membership: Membership,
+    limit: number,
+  ): Promise<{ change: PresenceChange; members: RoomMembers }> {
+    const { room, connId, user, node } = membership;
+    const [added, first, count, values] = await withRedis(() =>
+      this.#redis.chorusPresenceEnter(
+        this.#roomKey(room),
+        this.#roomsKey,
+        this.#nodeKey(node),
+        this.#nodesKey,
+        this.#indexKey,
+        this.#usersKey(room),
+        field(node, connId),
+        JSON.stringify(toUser(user)),
+        room,
+        node,
+        user.id,
+        this.#ttl,
+        limit,
+      ),
+    );
+    return {
+      change: { connection: added === 1, user: first === 1 },
+      members: toMembers(count, values, limit),
+    };
+  }
+
   async members(room: string, limit: number): Promise<RoomMembers> {
     const [count, values] = await withRedis(() =>
       this.#redis.chorusPresenceMembers(
@@ -211,12 +257,7 @@ export class RedisPresenceStore implements PresenceStore {
         limit,
       ),
     );
-    const users = new Map<string, User>();
-    for (const value of values) {
-      const user = JSON.parse(value) as User;
-      if (!users.has(user.id)) users.set(user.id, user);
-    }
-    return { users: [...users.values()].slice(0, limit), count: Math.max(count, users.size) };
+    return toMembers(count, values, limit);
   }
 
   async rooms({ offset, limit }: RoomsPage): Promise<RoomSummary[]> {
@@ -279,6 +320,16 @@ export class RedisPresenceStore implements PresenceStore {
   #nodeKey(node: string) {
     return `${this.#base}node:${node}`;
   }
+}
+
+/** Each user once (a user with connections on several gateways is listed by each), at most `limit`. */
+function toMembers(count: number, values: string[], limit: number): RoomMembers {
+  const users = new Map<string, User>();
+  for (const value of values) {
+    const user = JSON.parse(value) as User;
+    if (!users.has(user.id)) users.set(user.id, toUser(user));
+  }
+  return { users: [...users.values()].slice(0, limit), count: Math.max(count, users.size) };
 }
 
 function toSweep([nodes, flat]: [number, string[]]): Sweep {

@@ -75,6 +75,19 @@ describe.each(implementations)('%s', (_name, create) => {
     );
   });
 
+  it('enters a room and lists its members in one call, as join then members would', async () => {
+    const store = create({});
+    await store.join({ room: 'r', connId: 'c1', user: bob, node: 'n2' });
+    const first = await store.enter({ room: 'r', connId: 'c2', user: alice, node: 'n1' }, 10);
+    expect(first.change).toEqual({ connection: true, user: true });
+    expect(first.members.users.map((u) => u.name).sort()).toEqual(['alice', 'bob']);
+    expect(first.members.count).toBe(2);
+    const again = await store.enter({ room: 'r', connId: 'c3', user: alice, node: 'n2' }, 1);
+    expect(again.change).toEqual({ connection: true, user: false });
+    expect(again.members.count).toBe(2);
+    expect(again.members.users).toHaveLength(1);
+  });
+
   it('lists public rooms only: private and direct-message rooms stay out of rooms()', async () => {
     const store = create({});
     await store.join({ room: 'open', connId: 'c1', user: alice, node: 'n1' });

@@ -18,6 +18,8 @@ export interface Membership {
 export interface PresenceStore {
   /** Records the membership; says whether it is new, and whether it is the user's first connection in the room. */
   join(membership: Membership): Promise<PresenceChange>;
+  /** `join` and then `members`, in one round trip: what a connection joining a room needs. */
+  enter(membership: Membership, limit: number): Promise<{ change: PresenceChange; members: RoomMembers }>;
   /** Removes the membership; says whether it existed, and whether it was the user's last connection in the room. */
   leave(membership: Membership): Promise<PresenceChange>;
   /**

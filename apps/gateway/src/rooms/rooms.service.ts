@@ -132,19 +132,31 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       try {
         // The gateway hears the room from here on, so the history read below misses nothing.
         await subscribed;
-        joined = await presence.join({ room, connId: conn.id, user: conn.user, node: nodeId });
-        const [members, resumed] = await Promise.all([
-          presence.members(room, LIMITS.joinMembersMax),
-          since ? replay(room, since) : Promise.resolve(null),
+        // The membership (with the member list) and the history are read at once: one round trip each, side by
+        // side. Both are awaited before anything is decided, so a failure of either leaves no membership behind.
+        const membership = { room, connId: conn.id, user: conn.user, node: nodeId };
+        const [entered, read] = await Promise.allSettled([
+          presence.enter(membership, LIMITS.joinMembersMax),
+          since
+            ? replay(room, since).then(async (resumed) => ({
+                resumed,
+                page: resumed ?? (await messages.latest(room, LIMITS.joinHistory)),
+              }))
+            : messages.latest(room, LIMITS.joinHistory).then((page) => ({ resumed: null, page })),
         ]);
-        const page = resumed ?? (await messages.latest(room, LIMITS.joinHistory));
+        if (entered.status === 'fulfilled') joined = entered.value.change;
+        if (entered.status === 'rejected') throw entered.reason;
+        if (read.status === 'rejected') throw read.reason;
+        const members = entered.value.members;
+        const { resumed, page } = read.value;
+        const change = entered.value.change;
         // Nobody else here and nothing said yet: this join brings the room into being, from the address's budget.
         if (!already && members.count <= 1 && page.messages.length === 0 && !since) {
           ctx.addressLimiter.take('newRooms', conn.address);
         }
-        if (joined.connection) conn.log.info({ room }, 'joined room');
+        if (change.connection) conn.log.info({ room }, 'joined room');
         // A user is announced when their first connection comes in, wherever it is; another tab is not news.
-        if (joined.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
+        if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
         const history = [...page.messages];
         let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
         feed.seen(room, page.epoch, last);
