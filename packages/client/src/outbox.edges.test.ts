@@ -243,6 +243,38 @@ describe('the outbox', () => {
     await expect(second).resolves.toMatchObject({ seq: 2 });
   });
 
+  it('sends a room’s next send as soon as the one before it is settled, whatever other rooms wait on', async () => {
+    const h = harness();
+    void h.outbox.add('b', 'b1', 'id-1');
+    const a1 = h.outbox.add('a', 'a1', 'id-2');
+    void h.outbox.add('b', 'b2', 'id-3');
+    void h.outbox.add('a', 'a2', 'id-4');
+    expect(h.texts()).toEqual(['b1', 'a1']);
+    h.attempts[1]!.answer(h.stored(h.attempts[1]!.payload));
+    await a1;
+    expect(h.texts()).toEqual(['b1', 'a1', 'a2']);
+  });
+
+  it('does not let a late answer to an earlier attempt cut short the next send’s backoff', async () => {
+    const h = harness();
+    const first = h.outbox.add('a', 'one', 'id-1');
+    h.reconnect();
+    h.attempts[1]!.answer(h.stored(h.attempts[1]!.payload, 1));
+    await first;
+    void h.outbox.add('a', 'two', 'id-2');
+    h.attempts[2]!.answer({
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: 'later', retryAfterMs: 5_000 },
+    });
+    await tick();
+    // The first connection's answer to the first send comes in now.
+    h.attempts[0]!.answer(h.stored(h.attempts[0]!.payload, 1));
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(h.texts()).toEqual(['one', 'one', 'two']);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(h.texts()).toEqual(['one', 'one', 'two', 'two']);
+  });
+
   it('does not retry on a timeout of an attempt the send no longer waits for', async () => {
     const h = harness();
     const first = h.outbox.add('a', 'one', 'id-1');
