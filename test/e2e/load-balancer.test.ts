@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } 
 import { WebSocket } from 'ws';
 import { type LocalCluster, type LocalGateway, startLocalCluster } from '../../scripts/local-cluster/cluster';
 import { ChatLedger, type Chatter } from '../support/chatters';
+import { openPlainSocket } from '../support/clients';
 import { clusterSum, metricSum, scrapeMetrics } from '../support/metrics';
 import { eventually, sleep, withTimeout } from '../support/wait';
 
@@ -76,21 +77,7 @@ function dropsBetween(chatter: Chatter, from: number, to: number): number {
  */
 async function seedPageChatsThrough(url: string): Promise<void> {
   const seedUrl = `ws://${new URL(url).host}`;
-  const open = async () => {
-    const ws = new WebSocket(seedUrl);
-    const lines: string[] = [];
-    ws.on('message', (data) => lines.push(data.toString()));
-    await withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-        ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-      }),
-      5_000,
-      `seed websocket through ${url}`,
-    );
-    return { ws, lines };
-  };
+  const open = () => openPlainSocket(seedUrl);
   const first = await open();
   const second = await open();
   try {

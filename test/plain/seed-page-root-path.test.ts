@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { launchBrowser } from '../support/browser';
-import { connectClient, connectPlain, waitForMessages } from '../support/clients';
+import { connectClient, connectPlain, openPlainSocket, waitForMessages } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { eventually, withTimeout } from '../support/wait';
 
@@ -55,20 +55,9 @@ afterEach(() => {
 });
 
 async function openSeed(url: string): Promise<SeedClient> {
-  const ws = new WebSocket(url);
-  opened.push(ws);
-  const lines: string[] = [];
-  ws.on('message', (data) => lines.push(data.toString()));
-  await withTimeout(
-    new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
-    }),
-    5_000,
-    'seed websocket open',
-  );
-  return { ws, lines };
+  const seed = await openPlainSocket(url);
+  opened.push(seed.ws);
+  return seed;
 }
 
 /** The HTTP status an upgrade to `path` gets (101 when it opens). */

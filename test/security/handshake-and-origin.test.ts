@@ -5,35 +5,13 @@ import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';
 import { startCluster, type TestCluster } from '../support/cluster';
 import { useRedis } from '../support/hooks';
+import { type Attempt, tryConnect } from '../support/identity';
 import { useSecurityWatch } from '../support/security-watch';
 import { withTimeout } from '../support/wait';
 
 const redis = useRedis();
 useSecurityWatch();
 let cluster: TestCluster;
-
-type ConnectError = Error & { data?: { code?: string; message?: string } };
-type Attempt = { session: SessionInfo } | { refused: ConnectError };
-
-/** Tries one Socket.IO handshake and reports its session or its connect_error; the socket is closed after. */
-async function tryConnect(
-  url: string,
-  options: Partial<ManagerOptions & SocketOptions> = {},
-): Promise<Attempt> {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
-  try {
-    return await withTimeout(
-      new Promise<Attempt>((resolve) => {
-        socket.once('session', (session: SessionInfo) => resolve({ session }));
-        socket.once('connect_error', (error: ConnectError) => resolve({ refused: error }));
-      }),
-      5_000,
-      `handshake with ${url}`,
-    );
-  } finally {
-    socket.disconnect();
-  }
-}
 
 /** Opens a plain WebSocket with `origin` and reports `'open'` or the HTTP status that refused the upgrade. */
 function plainUpgrade(url: string, origin: string): Promise<'open' | number> {

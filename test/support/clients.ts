@@ -112,6 +112,19 @@ export async function connectPlain(
   const target = new URL('/ws', url.replace(/^http/, 'ws'));
   if (query.room !== undefined) target.searchParams.set('room', query.room);
   if (query.name !== undefined) target.searchParams.set('name', query.name);
+  const { ws, lines } = await openPlainSocket(target);
+  const client: PlainClient = { ws, lines, send: (text) => ws.send(text), close: () => ws.close() };
+  openPlain.push(client);
+  return client;
+}
+
+const openPlain: PlainClient[] = [];
+
+/**
+ * Opens a plain WebSocket to `target` (any path: `/ws?…`, or the seed page's bare `ws://host:port`) and records
+ * the text lines it receives; rejects with `HTTP <status>` when the upgrade is refused. The caller closes it.
+ */
+export async function openPlainSocket(target: string | URL): Promise<{ ws: WebSocket; lines: string[] }> {
   const ws = new WebSocket(target);
   const lines: string[] = [];
   ws.on('message', (data) => lines.push(data.toString()));
@@ -122,14 +135,10 @@ export async function connectPlain(
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     }),
     5_000,
-    'plain websocket open',
+    `plain websocket open (${String(target)})`,
   );
-  const client: PlainClient = { ws, lines, send: (text) => ws.send(text), close: () => ws.close() };
-  openPlain.push(client);
-  return client;
+  return { ws, lines };
 }
-
-const openPlain: PlainClient[] = [];
 
 /** Closes every client the tests opened; call from afterEach. */
 export function closeAllClients(): void {

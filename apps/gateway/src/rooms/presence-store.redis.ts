@@ -184,23 +184,28 @@ export class RedisPresenceStore implements PresenceStore {
     }
   }
 
-  async join({ room, connId, user, node }: Membership): Promise<PresenceChange> {
+  async join(membership: Membership): Promise<PresenceChange> {
     const [added, first] = await withRedis(() =>
-      this.#redis.chorusPresenceJoin(
-        this.#roomKey(room),
-        this.#roomsKey,
-        this.#nodeKey(node),
-        this.#nodesKey,
-        this.#indexKey,
-        this.#usersKey(room),
-        field(node, connId),
-        JSON.stringify(toUser(user)),
-        room,
-        node,
-        user.id,
-      ),
+      this.#redis.chorusPresenceJoin(...this.#joinArgs(membership)),
     );
     return { connection: added === 1, user: first === 1 };
+  }
+
+  /** JOIN_LUA's keys and arguments, which ENTER_LUA starts with too. */
+  #joinArgs({ room, connId, user, node }: Membership): string[] {
+    return [
+      this.#roomKey(room),
+      this.#roomsKey,
+      this.#nodeKey(node),
+      this.#nodesKey,
+      this.#indexKey,
+      this.#usersKey(room),
+      field(node, connId),
+      JSON.stringify(toUser(user)),
+      room,
+      node,
+      user.id,
+    ];
   }
 
   async leave({ room, connId, node, user }: Membership): Promise<PresenceChange> {
@@ -223,23 +228,8 @@ export class RedisPresenceStore implements PresenceStore {
     membership: Membership,
     limit: number,
   ): Promise<{ change: PresenceChange; members: RoomMembers }> {
-    const { room, connId, user, node } = membership;
     const [added, first, count, values] = await withRedis(() =>
-      this.#redis.chorusPresenceEnter(
-        this.#roomKey(room),
-        this.#roomsKey,
-        this.#nodeKey(node),
-        this.#nodesKey,
-        this.#indexKey,
-        this.#usersKey(room),
-        field(node, connId),
-        JSON.stringify(toUser(user)),
-        room,
-        node,
-        user.id,
-        this.#ttl,
-        limit,
-      ),
+      this.#redis.chorusPresenceEnter(...this.#joinArgs(membership), this.#ttl, limit),
     );
     return {
       change: { connection: added === 1, user: first === 1 },
