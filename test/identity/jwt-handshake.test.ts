@@ -1,5 +1,6 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPlainSocket } from '../support/clients';
 import { startCluster } from '../support/cluster';
 import { useCluster, useRedis } from '../support/hooks';
 import {
@@ -194,5 +195,9 @@ describe('algorithm confusion with only a key set configured', () => {
     expect(answerOf(await tryConnect(url, { auth: { name: 'visitor' } }))).toEqual(
       unauthorized(/token is required/),
     );
+    // The plain protocol has no sign-in: its clients are guests, so with guests off it is closed too.
+    const ws = url.replace(/^http/, 'ws');
+    await expect(openPlainSocket(`${ws}/ws?room=lobby`)).rejects.toThrow('HTTP 401');
+    await expect(openPlainSocket(ws)).rejects.toThrow('HTTP 401');
   });
 });

@@ -242,6 +242,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rateLimit,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
     isDraining: () => draining,
+    allowGuests: options.auth?.guests ?? true,
   });
 
   metrics.observeLoad(() => ({ socketio: io.of('/').sockets.size, plain: plain.size(), ...feed.load() }));

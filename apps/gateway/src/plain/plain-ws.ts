@@ -37,6 +37,8 @@ export interface PlainWsOptions {
   maxBufferedBytes: number;
   /** While true, new plain connections are refused with 503. */
   isDraining: () => boolean;
+  /** Plain clients are guests: with guests off (`AUTH_GUESTS=false`) every upgrade is refused with 401. */
+  allowGuests: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
       return;
     }
     if (options.isDraining()) return reject(socket, 503, 'Service Unavailable');
+    if (!options.allowGuests) return reject(socket, 401, 'Unauthorized: sign-in required (guests are off)');
     const refusal = options.access.check(req);
     if (refusal)
       return reject(
