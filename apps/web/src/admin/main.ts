@@ -112,6 +112,10 @@ function render(view: ClusterView): void {
 
 function renderRows(view: ClusterView): void {
   const now = view.generatedAt;
+  // Each cell carries its column's name, shown beside the value where a phone stacks the row (admin.css).
+  const labels = [...(dom.nodeRows.closest('table')?.tHead?.rows[0]?.cells ?? [])].map(
+    (th) => th.textContent,
+  );
   const rows = view.nodes.map((node) => {
     const row = document.createElement('tr');
     const cells = [
@@ -123,11 +127,12 @@ function renderRows(view: ClusterView): void {
       formatRate(node.messagesOutPerSec),
       uptime(now - node.startedAt),
     ];
-    for (const text of cells) {
+    cells.forEach((text, i) => {
       const cell = document.createElement('td');
       cell.textContent = text;
+      cell.dataset.label = labels[i] ?? '';
       row.append(cell);
-    }
+    });
     row.cells[1]?.classList.add(node.draining ? 'state-draining' : 'state-ready');
     return row;
   });
