@@ -142,9 +142,10 @@ describe('the chat page behind HAProxy', () => {
     const sent: string[] = [];
     let talking = true;
     const talk = async (page: Page, who: string) => {
-      for (let n = 1; talking; n++) {
-        if (await sendInPage(page, [`${who}${n}`])) sent.push(`${who}${n}`);
-        else n--;
+      let n = 1;
+      while (talking) {
+        // A composer that cannot send (the room not joined again yet) is tried again next time.
+        if (await sendInPage(page, [`${who}${n}`])) sent.push(`${who}${n++}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
