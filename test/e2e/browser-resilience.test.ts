@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { Page } from 'playwright-core';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startHaproxy } from '../../scripts/local-cluster/haproxy';
@@ -19,11 +18,7 @@ const browser = useBrowser();
 interface Balanced {
   url: string;
   gateways: TestGateway[];
-  /**
-   * Kills `gateway` as `kill -9` would: its Redis links and every TCP connection to it drop at once.
-   * (`TestGateway.crash` alone leaves upgraded WebSocket connections open: Node's `closeAllConnections` no
-   * longer tracks a socket once it is upgraded.)
-   */
+  /** Kills `gateway` as `kill -9` would: its Redis links and every TCP connection to it drop at once. */
   kill(gateway: TestGateway): Promise<void>;
 }
 
@@ -35,13 +30,6 @@ async function startBalanced(options: Partial<ClusterOptions> = {}): Promise<Bal
     webRoot: browser.webRoot,
     ...options,
   });
-  const connections = new Map(gateways.map((g) => [g, new Set<Socket>()]));
-  for (const [gateway, sockets] of connections) {
-    gateway.server.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    });
-  }
   const haproxy = await startHaproxy({
     binary: requireTools(['haproxy']).haproxy,
     port: await freePort(),
@@ -53,10 +41,7 @@ async function startBalanced(options: Partial<ClusterOptions> = {}): Promise<Bal
   return {
     url: haproxy.url,
     gateways,
-    kill: async (gateway) => {
-      await gateway.crash();
-      for (const socket of connections.get(gateway) ?? []) socket.destroy();
-    },
+    kill: (gateway) => gateway.crash(),
   };
 }
 

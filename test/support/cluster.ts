@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { pino } from 'pino';
 import type { AuthOptions } from '../../apps/gateway/src/auth/authenticator';
 import { createMemoryDeps, createRedisDeps, type GatewayDeps } from '../../apps/gateway/src/deps';
@@ -29,7 +29,10 @@ export interface TestGateway {
   server: HttpServer;
   /** Graceful stop: the gateway, then its Redis connections. */
   stop(): Promise<void>;
-  /** Like a kill -9 seen from outside: client connections and Redis links drop, nothing is cleaned up. */
+  /**
+   * Like a kill -9 seen from outside: Redis links drop first (so nothing more reaches Redis), then every client
+   * connection (WebSocket and long-polling alike) is cut; nothing is cleaned up.
+   */
   crash(): Promise<void>;
 }
 
@@ -139,6 +142,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         })
       : createMemoryDeps({ historyCap: options.historyCap });
     const server = createServer();
+    // Every TCP connection, upgraded ones included (which Node's closeAllConnections leaves alone), so a crash
+    // can cut them all as a killed process would.
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     const gateway = createGateway(server, deps, {
       nodeId,
       logger: nodeLogger,
@@ -181,7 +191,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         // Redis first: a killed process says nothing more to it, so the leaves its dropped connections would
         // trigger here must not reach it (they fail and are retried against the closed link, in vain).
         await deps.close();
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
         server.close();
       },
     };
