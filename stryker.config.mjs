@@ -23,8 +23,8 @@ export default {
     // Line ranges: `replay`, and the part of `join` that picks, completes and answers the history (move them
     // with the code).
     'apps/gateway/src/rooms/rooms.service.ts:44-75',
-    'apps/gateway/src/rooms/rooms.service.ts:140-145',
-    'apps/gateway/src/rooms/rooms.service.ts:160-183',
+    'apps/gateway/src/rooms/rooms.service.ts:141-146',
+    'apps/gateway/src/rooms/rooms.service.ts:161-184',
     'apps/gateway/src/chat/message-store.memory.ts',
     // Then the wire contract, the SDK, and the gateway's edges.
     'packages/protocol/src/**/*.ts',

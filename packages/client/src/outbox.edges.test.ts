@@ -278,12 +278,22 @@ describe('the outbox', () => {
   it('does not retry on a timeout of an attempt the send no longer waits for', async () => {
     const h = harness();
     const first = h.outbox.add('a', 'one', 'id-1');
-    h.attempts[0]!.answer(h.stored(h.attempts[0]!.payload));
+    h.reconnect();
+    h.attempts[1]!.answer(h.stored(h.attempts[1]!.payload));
     await first;
+    // The first connection's attempt times out after the send was settled on the second.
     h.attempts[0]!.timeOut();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(h.attempts).toHaveLength(1);
+    expect(h.attempts).toHaveLength(2);
     expect(h.retries).toEqual([]);
+  });
+
+  it('sends again on the same connection object once told the connection was lost', async () => {
+    const h = harness();
+    void h.outbox.add('a', 'one', 'id-1');
+    h.outbox.connectionLost();
+    h.outbox.flush();
+    expect(h.texts()).toEqual(['one', 'one']);
   });
 
   it('keeps an attempt on the new connection counted as in flight when one on the old connection fails', async () => {

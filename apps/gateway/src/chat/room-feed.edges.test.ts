@@ -232,6 +232,16 @@ describe('RoomFeed, at its edges', () => {
     expect(t.control.reads).toBe(reads);
   });
 
+  it('reads once on a resync that finds nothing missing, and not again', async () => {
+    const t = setup();
+    t.feed.track('r');
+    t.feed.message(await t.append());
+    t.feed.resync();
+    await sleep(60);
+    expect(t.control.reads).toBe(1);
+    expect(t.seqs()).toEqual([1]);
+  });
+
   it('reads the next gap that opened while it was reading', async () => {
     const t = setup({ retryMs: 10_000 });
     t.feed.track('r');
