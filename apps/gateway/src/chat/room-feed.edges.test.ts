@@ -289,6 +289,24 @@ describe('RoomFeed, at its edges', () => {
     expect(t.seqs()).toEqual([1]);
   });
 
+  it('does not carry a read of a room that was left over to the room joined again meanwhile', async () => {
+    const t = setup();
+    t.feed.track('r');
+    const [m1, , m3] = await t.appendMany(3);
+    t.feed.message(m1!);
+    t.control.hold = gate();
+    t.feed.message(m3!);
+    await eventually(() => expect(t.control.inFlight).toBe(1));
+    t.feed.untrack('r');
+    t.feed.track('r');
+    t.control.hold.open();
+    t.control.hold = undefined;
+    await sleep(30);
+    // The new sequencing of the room knows nothing yet: no read for it, no reset.
+    expect(t.control.reads).toBe(1);
+    expect(t.resets).toEqual([]);
+  });
+
   it('drops an epoch change found after the room was left', async () => {
     const t = setup();
     t.feed.track('r');
