@@ -4,7 +4,6 @@ import {
   ApiMessagePostSchema,
   ChorusError,
   LIMITS,
-  newestWithin,
   parsePayload,
   RoomSchema,
   type User,
@@ -20,9 +19,6 @@ import { toAckError } from '../socket/ack';
 
 /** Who a server-API message is from when the request names no user. */
 export const SYSTEM_USER: Readonly<User> = Object.freeze({ id: 'system', name: 'system' });
-
-/** What a history page may take of a response, leaving room for the envelope. */
-const HISTORY_BUDGET_BYTES = LIMITS.maxAnswerBytes - 4096;
 
 const STATUS: Record<AckError['code'], number> = {
   INVALID_PAYLOAD: 400,
@@ -109,16 +105,8 @@ export function createApiRoutes(options: ApiRoutesOptions): Router {
     '/rooms/:room/history',
     handle(async (req, res) => {
       const target = room(req);
-      const { before, limit = LIMITS.historyDefault } = parsePayload(ApiHistoryQuerySchema, { ...req.query });
-      const page =
-        before === undefined
-          ? await deps.messages.latest(target, limit)
-          : await deps.messages.before(target, before, limit);
-      res.json({
-        room: target,
-        epoch: page.epoch,
-        messages: newestWithin(page.messages, HISTORY_BUDGET_BYTES),
-      });
+      const query = parsePayload(ApiHistoryQuerySchema, { ...req.query });
+      res.json({ room: target, ...(await chat.page({ room: target, ...query })) });
     }),
   );
 

@@ -26,6 +26,12 @@ export interface ChatService {
     conn: Connection,
     request: { room: string; before?: number | undefined; limit?: number | undefined },
   ): Promise<ChatMessage[]>;
+  /** A page of a room's history (what `history` answers), for the server side: any room, with its epoch. */
+  page(request: {
+    room: string;
+    before?: number | undefined;
+    limit?: number | undefined;
+  }): Promise<{ epoch: string; messages: ChatMessage[] }>;
 }
 
 /** What a page of history may take of an answer, leaving room for the envelope. */
@@ -45,6 +51,23 @@ export function createChatService(
     roomAccess.check(conn, room);
     throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
   };
+
+  async function page({
+    room,
+    before,
+    limit = LIMITS.historyDefault,
+  }: {
+    room: string;
+    before?: number | undefined;
+    limit?: number | undefined;
+  }): Promise<{ epoch: string; messages: ChatMessage[] }> {
+    const read =
+      before === undefined
+        ? await deps.messages.latest(room, limit)
+        : await deps.messages.before(room, before, limit);
+    // Long texts make a full page too big to send: fewer, the newest ones; the client pages on with before.
+    return { epoch: read.epoch, messages: newestWithin(read.messages, HISTORY_BUDGET_BYTES) };
+  }
 
   /** The one way into a room's history, for clients and the server API alike. */
   async function append(request: {
@@ -103,14 +126,11 @@ export function createChatService(
 
     post: append,
 
-    async history(conn, { room, before, limit = LIMITS.historyDefault }) {
-      requireRoom(conn, room);
-      const page =
-        before === undefined
-          ? await deps.messages.latest(room, limit)
-          : await deps.messages.before(room, before, limit);
-      // Long texts make a full page too big to send: fewer, the newest ones; the client pages on with before.
-      return newestWithin(page.messages, HISTORY_BUDGET_BYTES);
+    async history(conn, request) {
+      requireRoom(conn, request.room);
+      return (await page(request)).messages;
     },
+
+    page,
   };
 }
