@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface Exit {
@@ -94,19 +95,47 @@ export function launch(
   };
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The lowest port the kernel hands out to outgoing connections (Linux' `ip_local_port_range`; 32768 where that
+ * cannot be read).
+ */
+export function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, from `from` up to (not including) the kernel's ephemeral
+ * range. Servers that are killed and started again on their port (gateways, Redis) need one from outside that
+ * range: while they are down, any outgoing connection on the machine may be given their port as its own, and
+ * the restart would then fail with EADDRINUSE.
+ */
+export async function freePort({
+  from = 10_000,
+  span,
+}: {
+  from?: number;
+  span?: number;
+} = {}): Promise<number> {
+  const to = span === undefined ? ephemeralLow() : from + span;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${from}–${to - 1}`);
+}
+
+/** Whether a server could listen on `port` of 127.0.0.1 just now. */
+export function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('no free port'));
-      });
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 

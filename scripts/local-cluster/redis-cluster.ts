@@ -1,10 +1,18 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type LineSink, launch, type ManagedProcess, waitFor } from './process';
+import {
+  canListen,
+  ephemeralLow,
+  freePort,
+  type LineSink,
+  launch,
+  type ManagedProcess,
+  waitFor,
+} from './process';
 
 const run = promisify(execFile);
 
@@ -189,23 +197,19 @@ class LocalNode implements ClusterNode {
   }
 }
 
-/** A free port in 20000–55000 (so port + 10000, the cluster bus, is valid), not in `taken`. */
+/**
+ * A free port whose cluster bus (port + 10000) is free too, both below the kernel's ephemeral range (see
+ * `freePort`: nodes are killed and started again on their ports), not in `taken`.
+ */
 async function freeClusterPort(taken: number[]): Promise<number> {
+  const from = 10_000;
+  const span = ephemeralLow() - 10_000 - from;
   for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 35_000);
+    const port = await freePort({ from, span });
     if (taken.includes(port) || taken.includes(port + 10_000) || taken.includes(port - 10_000)) continue;
-    if ((await canListen(port)) && (await canListen(port + 10_000))) return port;
+    if (await canListen(port + 10_000)) return port;
   }
   throw new Error('no free port pair for a Redis Cluster node');
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 function portOpen(port: number): Promise<boolean> {
