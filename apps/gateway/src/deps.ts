@@ -1,7 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { ClusterStats } from './admin/cluster-stats';
 import { MemoryClusterStats } from './admin/cluster-stats.memory';
 import { RedisClusterStats } from './admin/cluster-stats.redis';
+import type { SharedSecretStore } from './auth/shared-secret';
+import { MemorySharedSecret } from './auth/shared-secret.memory';
+import { RedisSharedSecret } from './auth/shared-secret.redis';
 import type { RoomBus } from './bus/room-bus';
 import { MemoryRoomBus } from './bus/room-bus.memory';
 import { RedisRoomBus } from './bus/room-bus.redis';
@@ -33,7 +35,7 @@ export interface GatewayDeps {
    * A secret every gateway of the cluster shares, for signing guest tokens when `SESSION_SECRET` is not set:
    * made up once and kept in Redis (cluster mode), or per process (embedded mode).
    */
-  sharedSecret(): Promise<string>;
+  secret: SharedSecretStore;
   /** Resolves when the backing services answer; rejects with the reason otherwise. */
   checkReady(): Promise<void>;
   /** Releases connections; the gateway using these deps must be closed first. */
@@ -49,7 +51,6 @@ export interface StoreOptions {
 /** The embedded default: everything in this process. */
 export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
   const bus = new MemoryRoomBus();
-  const secret = randomBytes(32).toString('base64url');
   return {
     mode: 'memory',
     messages: new MemoryMessageStore({ ...options, publish: (message) => bus.publishMessage(message) }),
@@ -57,7 +58,7 @@ export function createMemoryDeps(options: StoreOptions = {}): GatewayDeps {
     presence: new MemoryPresenceStore(),
     addressLimits: new MemoryAddressLimitStore(),
     stats: new MemoryClusterStats(),
-    sharedSecret: async () => secret,
+    secret: new MemorySharedSecret(),
     checkReady: async () => {},
     close: async () => {},
   };
@@ -113,21 +114,6 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       waitTimeoutMs: options.wait?.timeoutMs,
     });
     const bus = new RedisRoomBus(commands, subscriber, { prefix: options.prefix, ...options.feedProbe });
-    let secret: Promise<string> | undefined;
-    const sharedSecret = () => {
-      secret ??= (async () => {
-        const key = `${options.prefix}session-secret`;
-        await commands.set(key, randomBytes(32).toString('base64url'), 'NX');
-        const value = await commands.get(key);
-        if (!value) throw new Error('shared secret missing from Redis');
-        return value;
-      })();
-      // A failed read (Redis away) is tried again by the next caller.
-      secret.catch(() => {
-        secret = undefined;
-      });
-      return secret;
-    };
     return {
       mode: 'redis',
       messages,
@@ -135,7 +121,7 @@ export async function createRedisDeps(options: RedisDepsOptions): Promise<Gatewa
       presence: new RedisPresenceStore(commands, { prefix: options.prefix }),
       stats: new RedisClusterStats(commands, { prefix: options.prefix }),
       addressLimits: new RedisAddressLimitStore(commands, { prefix: options.prefix }),
-      sharedSecret,
+      secret: new RedisSharedSecret(commands, { prefix: options.prefix }),
       checkReady: async () => {
         for (const client of opened) {
           if (client.status !== 'ready')

@@ -230,7 +230,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     rateLimit,
     requestLimits: options.requestLimits ?? DEFAULT_REQUEST_LIMITS,
     proxies,
-    auth: new Authenticator(options.auth ?? {}, () => deps.sharedSecret()),
+    auth: new Authenticator(options.auth ?? {}, () => deps.secret.get()),
   });
   if (api && options.apiKey) api.use(createApiRoutes({ apiKey: options.apiKey, chat, deps, logger }));
   const plain = attachPlainWebSocket(httpServer, ctx, {
