@@ -20,16 +20,20 @@ interface Balanced {
   gateways: TestGateway[];
   /** Kills `gateway` as `kill -9` would: its Redis links and every TCP connection to it drop at once. */
   kill(gateway: TestGateway): Promise<void>;
+  /** Starts a killed `gateway` again, same name and port, and waits until the balancer has it back. */
+  restart(gateway: TestGateway): Promise<TestGateway>;
 }
 
 /** Two gateways and HAProxy in front of them (stopped after the test). */
 async function startBalanced(options: Partial<ClusterOptions> = {}): Promise<Balanced> {
-  const { gateways } = await startCluster({
+  const cluster = await startCluster({
     redisUrl: redis.url,
     gateways: 2,
     webRoot: browser.webRoot,
+    restartablePorts: true,
     ...options,
   });
+  const gateways = [...cluster.gateways];
   const haproxy = await startHaproxy({
     binary: requireTools(['haproxy']).haproxy,
     port: await freePort(),
@@ -42,6 +46,15 @@ async function startBalanced(options: Partial<ClusterOptions> = {}): Promise<Bal
     url: haproxy.url,
     gateways,
     kill: (gateway) => gateway.crash(),
+    async restart(gateway) {
+      const again = await cluster.addGateway(gateway.nodeId, gateway.port);
+      gateways[gateways.indexOf(gateway)] = again;
+      const server = `gw${gateways.indexOf(again) + 1}`;
+      await haproxy.waitForServers(`${gateway.nodeId} back`, (servers) =>
+        servers.some((s) => s.name === server && s.up),
+      );
+      return again;
+    },
   };
 }
 
@@ -117,7 +130,7 @@ describe('the chat page behind HAProxy', () => {
     expect(browser.pageErrors).toEqual([]);
   });
 
-  it('loses, repeats and reorders nothing on screen when the gateway of one person dies mid-conversation', async () => {
+  it('loses, repeats and reorders nothing on screen when the gateway of one person dies mid-conversation, and none when it is back and the other dies', async () => {
     const lb = await startBalanced();
     const [alice, bob] = await twoOnDifferentGateways(lb, 'steady');
     const victim = lb.gateways.find((g) => g.nodeId === nodeOf(lb.gateways, 'alice'))!;
@@ -125,6 +138,10 @@ describe('the chat page behind HAProxy', () => {
 
     // Both keep talking, a message each every 100 ms or so, before, during and after the crash.
     const sent: string[] = [];
+    const keepsTalking = async () => {
+      const before = sent.length;
+      await expect.poll(() => sent.length, { timeout: 10_000 }).toBeGreaterThan(before + 10);
+    };
     let talking = true;
     const talk = async (page: Page, who: string) => {
       let n = 1;
@@ -140,8 +157,14 @@ describe('the chat page behind HAProxy', () => {
       await lb.kill(victim);
       // alice's page finds the survivor through the balancer by itself.
       await expect.poll(() => nodeOf([survivor], 'alice'), { timeout: 15_000 }).toBe(survivor.nodeId);
-      const after = sent.length;
-      await expect.poll(() => sent.length, { timeout: 10_000 }).toBeGreaterThan(after + 10);
+      await keepsTalking();
+      // The dead gateway is restarted (same name, same port); then the other one dies: both pages move to the
+      // restarted one, which has to serve a room whose conversation went on while it was away.
+      const restarted = await lb.restart(victim);
+      await lb.kill(survivor);
+      for (const who of ['alice', 'bob'])
+        await expect.poll(() => nodeOf([restarted], who), { timeout: 15_000 }).toBe(restarted.nodeId);
+      await keepsTalking();
     } finally {
       talking = false;
       await talkers;
@@ -161,7 +184,7 @@ describe('the chat page behind HAProxy', () => {
       expect(theirs).toEqual(sent.filter((text) => text.startsWith(who)));
     }
     expect(browser.pageErrors).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it('shows a burst of 100 sends past the rate limit in the order they were sent, on both screens', async () => {
     const lb = await startBalanced({ rateLimit: { perSecond: 10, burst: 20 } });

@@ -15,6 +15,7 @@ const GENEROUS_ADDRESS_LIMITS: AddressLimits = {
 
 import type { Logger } from '../../apps/gateway/src/logger';
 import { createMetrics, type GatewayMetrics } from '../../apps/gateway/src/metrics/metrics';
+import { freePort } from './ports';
 import { uniquePrefix } from './redis';
 
 /** One running gateway of a test cluster. */
@@ -39,8 +40,11 @@ export interface TestGateway {
 export interface TestCluster {
   gateways: TestGateway[];
   prefix: string;
-  /** Starts one more gateway on the same Redis and prefix (as `nodeId`: a restart under the same name). */
-  addGateway(nodeId?: string): Promise<TestGateway>;
+  /**
+   * Starts one more gateway on the same Redis and prefix (as `nodeId`: a restart under the same name), on `port`
+   * when given (a restart where a balancer expects it).
+   */
+  addGateway(nodeId?: string, port?: number): Promise<TestGateway>;
   /** Stops every gateway; calling it again waits for the same stop. */
   close(): Promise<void>;
 }
@@ -85,6 +89,11 @@ export interface ClusterOptions {
   auth?: AuthOptions;
   /** `API_KEY` of the server API; omitted means none (404). */
   apiKey?: string;
+  /**
+   * Gateways listen on ports below the kernel's ephemeral range (see `freePort`), so one that crashed can start
+   * again on its own port; otherwise on any free port.
+   */
+  restartablePorts?: boolean;
 }
 
 /** Logs of gateways under test: silent unless TEST_LOG_LEVEL is set. */
@@ -118,7 +127,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const gateways: TestGateway[] = [];
   let counter = 0;
 
-  const addGateway = async (name?: string): Promise<TestGateway> => {
+  const addGateway = async (name?: string, port?: number): Promise<TestGateway> => {
     counter += 1;
     const nodeId = name ?? `gw-${counter}`;
     const nodeLogger = logger.child({ node: nodeId });
@@ -168,13 +177,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       auth: options.auth,
       apiKey: options.apiKey,
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const listenOn = port ?? (options.restartablePorts ? await freePort() : 0);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(listenOn, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      await gateway.close();
+      await deps.close();
+      throw error;
+    }
+    const listening = (server.address() as AddressInfo).port;
     let stopped = false;
     const node: TestGateway = {
       nodeId,
-      port,
-      url: `http://127.0.0.1:${port}`,
+      port: listening,
+      url: `http://127.0.0.1:${listening}`,
       gateway,
       deps,
       metrics,
