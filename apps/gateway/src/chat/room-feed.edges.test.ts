@@ -142,6 +142,20 @@ describe('RoomFeed, at its edges', () => {
     await eventually(() => expect(settled).toBe(true));
   });
 
+  it('does not count moving past the seq in its own epoch as reaching that seq of another epoch', async () => {
+    const t = setup();
+    t.feed.track('r');
+    const [m1, m2] = await t.appendMany(2);
+    t.feed.message(m1!);
+    // A join read seq 1 of an epoch the room no longer has (its history was lost since).
+    let settled: boolean | undefined;
+    void t.feed.reached('r', 'an-older-epoch', 1, 150).then((ok) => (settled = ok));
+    t.feed.message(m2!);
+    await sleep(20);
+    expect(settled).toBeUndefined();
+    await eventually(() => expect(settled).toBe(false));
+  });
+
   it('keeps its position when a join reads an older one', async () => {
     const t = setup();
     t.feed.track('r');
