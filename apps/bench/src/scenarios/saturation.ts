@@ -4,7 +4,8 @@ import { runTraffic } from './traffic';
 
 /**
  * The small-rooms load at a rate raised step by step (× `factor`) until p99 goes over the limit or a delivery
- * or ack is missing: the highest rate held. Each step is a full run of `durationMs`. Only with `--saturation`.
+ * or ack is missing: the highest rate held, and how the first step past it went (p99, refusals, losses). Each step
+ * is a full run of `durationMs`. Only with `--saturation`.
  */
 export const saturation: Scenario = {
   id: 'saturation',
@@ -15,6 +16,12 @@ export const saturation: Scenario = {
   extraColumns: [
     { key: 'extra.heldRatePerS', header: 'held msg/s' },
     { key: 'extra.failedAtRatePerS', header: 'failed at msg/s' },
+    // How it failed: a cluster should degrade by latency, not by refusing or losing work.
+    { key: 'extra.pastP99Ms', header: 'p99 ms there' },
+    { key: 'extra.pastNotAcked', header: 'not acked there' },
+    { key: 'extra.pastRateLimited', header: 'RATE_LIMITED there' },
+    { key: 'extra.pastUnavailable', header: 'UNAVAILABLE there' },
+    { key: 'extra.pastMissing', header: 'missing there' },
   ],
   unsupported: () => undefined,
   async run(target, context) {
@@ -41,6 +48,19 @@ export const saturation: Scenario = {
       rate = Math.round(rate * factor);
     }
     const shown = held ?? last!;
-    return { ...shown, extra: { ...shown.extra, heldRatePerS: heldRate, failedAtRatePerS: failedAt } };
+    const past = failedAt === null ? undefined : last;
+    return {
+      ...shown,
+      extra: {
+        ...shown.extra,
+        heldRatePerS: heldRate,
+        failedAtRatePerS: failedAt,
+        pastP99Ms: past?.latencyMs?.p99 ?? null,
+        pastNotAcked: past ? past.failed : null,
+        pastRateLimited: past ? (past.errors.RATE_LIMITED ?? 0) : null,
+        pastUnavailable: past ? (past.errors.UNAVAILABLE ?? 0) : null,
+        pastMissing: past ? past.missing : null,
+      },
+    };
   },
 };
