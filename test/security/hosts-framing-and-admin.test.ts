@@ -110,4 +110,30 @@ describe('hosts, origins, framing and the admin page', () => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
     expect((await get(url, '/admin/api/cluster', { authorization: `Bearer ${token}` })).status).toBe(429);
   });
+
+  it('locks out the client a trusted balancer names, not the balancer, on the admin API and the server API', async () => {
+    const token = 'the-right-admin-token-1234';
+    const apiKey = 'the-right-api-key-123456';
+    const cluster = await startCluster({
+      redisUrl: redis.url,
+      gateways: 1,
+      webRoot,
+      adminToken: token,
+      apiKey,
+    });
+    const { url } = cluster.gateways[0]!;
+    // The test connects from 127.0.0.1, which the default TRUSTED_PROXIES (loopback, private) trust as a balancer.
+    const from = (client: string, path: string, secret: string) =>
+      get(url, path, { authorization: `Bearer ${secret}`, 'x-forwarded-for': client });
+    for (const path of ['/admin/api/cluster', '/api/rooms/lobby/members']) {
+      const secret = path.startsWith('/admin') ? token : apiKey;
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++)
+        statuses.push((await from('203.0.113.7', path, `wrong-${i}-xxxxxxxxxxxx`)).status);
+      expect(statuses, path).toEqual([...Array(10).fill(401), 429]);
+      expect((await from('203.0.113.7', path, secret)).status, path).toBe(429);
+      // Another client behind the same balancer is not locked out with the guesser.
+      expect((await from('203.0.113.8', path, secret)).status, path).toBe(200);
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { LIMITS } from '@chorus/protocol';
 import express from 'express';
 import { Server } from 'socket.io';
@@ -13,7 +13,7 @@ import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
 import { AccessPolicy } from './http/access';
 import { createHttpApp } from './http/app';
-import { DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './http/client-address';
+import { clientAddress, DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './http/client-address';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
 import { startRebalancer } from './lifecycle/rebalancer';
@@ -119,6 +119,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   const presenceNode = `${options.nodeId}~${randomBytes(4).toString('hex')}`;
 
   const access = new AccessPolicy(options);
+  const proxies = new TrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
+  const addressOf = (req: IncomingMessage) => clientAddress(req, proxies);
   // Its routes need the chat service, made below; the app that mounts it must exist before Socket.IO attaches.
   const api = options.apiKey ? express.Router() : undefined;
   const readiness = new Readiness({
@@ -138,6 +140,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     metrics,
     adminToken: options.adminToken,
     api,
+    addressOf,
   });
   httpServer.on('request', app);
 
@@ -185,7 +188,6 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
   });
 
   const inflight = new Inflight();
-  const proxies = new TrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
   const addressLimiter = new AddressLimiter(
     deps.addressLimits,
     presenceNode,
@@ -232,7 +234,8 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     proxies,
     auth: new Authenticator(options.auth ?? {}, () => deps.secret.get()),
   });
-  if (api && options.apiKey) api.use(createApiRoutes({ apiKey: options.apiKey, chat, deps, logger }));
+  if (api && options.apiKey)
+    api.use(createApiRoutes({ apiKey: options.apiKey, chat, deps, logger, addressOf }));
   const plain = attachPlainWebSocket(httpServer, ctx, {
     rooms,
     chat,

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { ClusterView } from '@chorus/protocol';
 import express, { type Router } from 'express';
@@ -23,6 +24,8 @@ export interface AdminRoutesOptions {
   logger: Logger;
   /** Folder of the built web page, holding `admin.html`; omitted means the page is not served. */
   webRoot?: string | undefined;
+  /** Who sent a request (behind a trusted balancer, the client it names): wrong tokens lock out that address. */
+  addressOf: (req: IncomingMessage) => string;
 }
 
 /**
@@ -40,7 +43,7 @@ export function createAdminRoutes(options: AdminRoutesOptions): Router {
 
   router.get('/admin/api/cluster', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = options.addressOf(req);
     const lockedMs = lockout.lockedForMs(address);
     if (lockedMs > 0) {
       res.setHeader('Retry-After', String(Math.ceil(lockedMs / 1000)));

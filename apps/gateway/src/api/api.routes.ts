@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   type AckError,
   ApiHistoryQuerySchema,
@@ -36,6 +37,8 @@ export interface ApiRoutesOptions {
   chat: ChatService;
   deps: Pick<GatewayDeps, 'messages' | 'presence'>;
   logger: Logger;
+  /** Who sent a request (behind a trusted balancer, the client it names): wrong keys lock out that address. */
+  addressOf: (req: IncomingMessage) => string;
 }
 
 /**
@@ -54,7 +57,7 @@ export function createApiRoutes(options: ApiRoutesOptions): Router {
 
   router.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    const address = req.socket.remoteAddress ?? 'unknown';
+    const address = options.addressOf(req);
     const lockedMs = lockout.lockedForMs(address);
     if (lockedMs > 0) {
       res.setHeader('Retry-After', String(Math.ceil(lockedMs / 1000)));

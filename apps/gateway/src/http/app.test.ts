@@ -31,6 +31,7 @@ async function serve(overrides: Partial<HttpAppOptions> = {}) {
     readiness: () => ({ ready: true }) as ReturnType<HttpAppOptions['readiness']>,
     access: new AccessPolicy({ publicUrl: 'https://chat.example' }),
     metrics: createMetrics('gw-1', { processMetrics: false }),
+    addressOf: (req) => req.socket.remoteAddress ?? 'unknown',
     ...overrides,
   });
   const server = app.listen(0, '127.0.0.1');

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import { createAdminRoutes } from '../admin/admin.routes';
 import type { GatewayDeps } from '../deps';
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   adminToken?: string | undefined;
   /** The server API, mounted at `/api` (its routes may be added after the app is made); omitted means 404. */
   api?: Router | undefined;
+  /** Who sent a request: the peer, or behind a trusted balancer the client it names (lockouts key on it). */
+  addressOf: (req: IncomingMessage) => string;
 }
 
 /**
@@ -86,6 +89,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
         deps: options.deps,
         logger: options.logger,
         webRoot: options.webRoot,
+        addressOf: options.addressOf,
       }),
     );
   }
