@@ -3,10 +3,8 @@ import { join } from 'node:path';
 import type { ClusterView } from '@chorus/protocol';
 import express, { type Router } from 'express';
 import type { GatewayDeps } from '../deps';
-import { bearerCheck } from '../http/bearer';
+import { bearerGate } from '../http/bearer';
 import { connectionSpread } from '../lifecycle/rebalancer';
-import { FailureLockout } from '../limits/failure-lockout';
-import { limitedWarn } from '../limits/log-limiter';
 import type { Logger } from '../logger';
 
 /** Rooms listed on the cluster page, busiest first. */
@@ -35,25 +33,22 @@ export interface AdminRoutesOptions {
  */
 export function createAdminRoutes(options: AdminRoutesOptions): Router {
   const router = express.Router();
-  const authorized = bearerCheck(options.token);
   const log = options.logger.child({ component: 'admin' });
-  // Guessing the token: 10 tries per address, then one a minute; and at most a line a second in the log.
-  const lockout = new FailureLockout();
-  const warn = limitedWarn(log);
+  const gate = bearerGate({
+    secret: options.token,
+    realm: 'chorus-admin',
+    addressOf: options.addressOf,
+    logger: log,
+  });
 
   router.get('/admin/api/cluster', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
-    const address = options.addressOf(req);
-    const lockedMs = lockout.lockedForMs(address);
-    if (lockedMs > 0) {
-      res.setHeader('Retry-After', String(Math.ceil(lockedMs / 1000)));
+    const refusal = gate(req, res);
+    if (refusal?.code === 'RATE_LIMITED') {
       res.status(429).json({ error: 'too many failed attempts' });
       return;
     }
-    if (!authorized(req)) {
-      lockout.failed(address);
-      warn({ ip: address }, 'admin request refused');
-      res.setHeader('WWW-Authenticate', 'Bearer realm="chorus-admin"');
+    if (refusal) {
       res.status(401).json({ error: 'unauthorized' });
       return;
     }

@@ -12,9 +12,7 @@ import {
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { ChatService } from '../chat/chat.service';
 import type { GatewayDeps } from '../deps';
-import { bearerCheck } from '../http/bearer';
-import { FailureLockout } from '../limits/failure-lockout';
-import { limitedWarn } from '../limits/log-limiter';
+import { bearerGate } from '../http/bearer';
 import type { Logger } from '../logger';
 import { toAckError } from '../socket/ack';
 
@@ -50,28 +48,24 @@ export interface ApiRoutesOptions {
 export function createApiRoutes(options: ApiRoutesOptions): Router {
   const router = express.Router();
   const log = options.logger.child({ component: 'api' });
-  const authorized = bearerCheck(options.apiKey);
-  const lockout = new FailureLockout();
-  const warn = limitedWarn(log);
+  const gate = bearerGate({
+    secret: options.apiKey,
+    realm: 'chorus-api',
+    addressOf: options.addressOf,
+    logger: log,
+  });
   const { chat, deps } = options;
 
   router.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    const address = options.addressOf(req);
-    const lockedMs = lockout.lockedForMs(address);
-    if (lockedMs > 0) {
-      res.setHeader('Retry-After', String(Math.ceil(lockedMs / 1000)));
-      return fail(res, ChorusError.rateLimited('too many failed attempts', lockedMs));
-    }
-    if (!authorized(req)) {
-      lockout.failed(address);
-      warn({ ip: address, path: req.path }, 'api request refused');
-      res.setHeader('WWW-Authenticate', 'Bearer realm="chorus-api"');
+    const refusal = gate(req, res);
+    if (refusal?.code === 'RATE_LIMITED')
+      return fail(res, ChorusError.rateLimited('too many failed attempts', refusal.retryAfterMs));
+    if (refusal)
       return fail(
         res,
         new ChorusError('UNAUTHORIZED', 'a valid Authorization: Bearer <API_KEY> is required'),
       );
-    }
     next();
   });
   router.use(express.json({ limit: LIMITS.maxFrameBytes, strict: true }));
