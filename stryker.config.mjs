@@ -22,7 +22,7 @@ export default {
     'apps/gateway/src/chat/room-feed.ts',
     // Line ranges: `replay`, and the part of `join` that picks, completes and answers the history (move them
     // with the code).
-    'apps/gateway/src/rooms/rooms.service.ts:44-75',
+    'apps/gateway/src/rooms/rooms.service.ts:46-75',
     'apps/gateway/src/rooms/rooms.service.ts:141-146',
     'apps/gateway/src/rooms/rooms.service.ts:161-184',
     'apps/gateway/src/chat/message-store.memory.ts',

@@ -26,8 +26,8 @@ export class RoomSequence {
   /** Takes a message from the server; returns what is ready to deliver, or what is missing. */
   accept(message: ChatMessage): Arrival {
     if (this.epoch !== undefined && message.epoch !== this.epoch) return { kind: 'epoch-changed' };
-    // Stryker disable next-line ConditionalExpression: once set, the line above has returned for any other epoch, so assigning again changes nothing
-    if (this.epoch === undefined) this.epoch = message.epoch;
+    // Unset, or the same: the line above has returned for any other epoch.
+    this.epoch = message.epoch;
     if (message.seq <= this.last || this.#pending.has(message.seq)) return { kind: 'duplicate' };
     if (message.seq > this.last + 1) {
       this.#pending.set(message.seq, message);

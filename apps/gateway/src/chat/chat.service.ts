@@ -1,4 +1,11 @@
-import { type ChatMessage, ChorusError, LIMITS, newestWithin, type User } from '@chorus/protocol';
+import {
+  type ChatMessage,
+  ChorusError,
+  type HistoryGetPayload,
+  LIMITS,
+  newestWithin,
+  type User,
+} from '@chorus/protocol';
 import { roomAccess } from '../auth/room-access';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
@@ -22,16 +29,9 @@ export interface ChatService {
     text: string;
     clientMsgId?: string | undefined;
   }): Promise<{ message: ChatMessage; duplicate: boolean }>;
-  history(
-    conn: Connection,
-    request: { room: string; before?: number | undefined; limit?: number | undefined },
-  ): Promise<ChatMessage[]>;
+  history(conn: Connection, request: HistoryGetPayload): Promise<ChatMessage[]>;
   /** A page of a room's history (what `history` answers), for the server side: any room, with its epoch. */
-  page(request: {
-    room: string;
-    before?: number | undefined;
-    limit?: number | undefined;
-  }): Promise<{ epoch: string; messages: ChatMessage[] }>;
+  page(request: HistoryGetPayload): Promise<{ epoch: string; messages: ChatMessage[] }>;
 }
 
 /** What a page of history may take of an answer, leaving room for the envelope. */
@@ -56,11 +56,7 @@ export function createChatService(
     room,
     before,
     limit = LIMITS.historyDefault,
-  }: {
-    room: string;
-    before?: number | undefined;
-    limit?: number | undefined;
-  }): Promise<{ epoch: string; messages: ChatMessage[] }> {
+  }: HistoryGetPayload): Promise<{ epoch: string; messages: ChatMessage[] }> {
     const read =
       before === undefined
         ? await deps.messages.latest(room, limit)
