@@ -289,31 +289,31 @@ describe('RoomFeed, at its edges', () => {
     expect(t.seqs()).toEqual(Array.from({ length: 1_201 }, (_, i) => i + 1));
   });
 
-  it('drops a read that comes back after the room was left', async () => {
+  /** Room `r` at seq 1, then seq 3 arrives: the gap's read is held, and the room is left while it is. */
+  async function leftWhileReading() {
     const t = setup();
     t.feed.track('r');
     const [m1, , m3] = await t.appendMany(3);
     t.feed.message(m1!);
-    t.control.hold = gate();
+    const hold = gate();
+    t.control.hold = hold;
     t.feed.message(m3!);
     await eventually(() => expect(t.control.inFlight).toBe(1));
     t.feed.untrack('r');
-    t.control.hold.open();
+    return { t, hold };
+  }
+
+  it('drops a read that comes back after the room was left', async () => {
+    const { t, hold } = await leftWhileReading();
+    hold.open();
     await sleep(20);
     expect(t.seqs()).toEqual([1]);
   });
 
   it('does not carry a read of a room that was left over to the room joined again meanwhile', async () => {
-    const t = setup();
+    const { t, hold } = await leftWhileReading();
     t.feed.track('r');
-    const [m1, , m3] = await t.appendMany(3);
-    t.feed.message(m1!);
-    t.control.hold = gate();
-    t.feed.message(m3!);
-    await eventually(() => expect(t.control.inFlight).toBe(1));
-    t.feed.untrack('r');
-    t.feed.track('r');
-    t.control.hold.open();
+    hold.open();
     t.control.hold = undefined;
     await sleep(30);
     // The new sequencing of the room knows nothing yet: no read for it, no reset.
