@@ -22,9 +22,9 @@ export default {
     'apps/gateway/src/chat/room-feed.ts',
     // Line ranges: `replay`, and the part of `join` that picks, completes and answers the history (move them
     // with the code).
-    'apps/gateway/src/rooms/rooms.service.ts:46-75',
-    'apps/gateway/src/rooms/rooms.service.ts:141-146',
-    'apps/gateway/src/rooms/rooms.service.ts:161-184',
+    'apps/gateway/src/rooms/rooms.service.ts:45-74',
+    'apps/gateway/src/rooms/rooms.service.ts:140-145',
+    'apps/gateway/src/rooms/rooms.service.ts:160-183',
     'apps/gateway/src/chat/message-store.memory.ts',
     // Then the wire contract, the SDK, and the gateway's edges.
     'packages/protocol/src/**/*.ts',

@@ -1,10 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { WebSocket } from 'ws';
 import { type LocalCluster, type LocalGateway, startLocalCluster } from '../../scripts/local-cluster/cluster';
 import { ChatLedger, type Chatter } from '../support/chatters';
 import { openPlainSocket } from '../support/clients';
 import { clusterSum, metricSum, scrapeMetrics } from '../support/metrics';
-import { eventually, sleep, withTimeout } from '../support/wait';
+import { eventually, sleep } from '../support/wait';
 
 /**
  * The local cluster of `npm run cluster` (real redis-server, three gateway processes, HAProxy running

@@ -1,5 +1,4 @@
-import { LIMITS, type SessionInfo } from '@chorus/protocol';
-import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
+import { LIMITS } from '@chorus/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { expectClusterServes, expectLobbyUntouched, lobbyOfThree } from '../support/bystanders';

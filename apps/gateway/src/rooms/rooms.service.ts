@@ -4,7 +4,6 @@ import {
   LIMITS,
   messageSizeBound,
   type Position,
-  type PresenceEvent,
   type RoomJoinResult,
   type RoomsListResult,
 } from '@chorus/protocol';
