@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runOrder } from './bench';
+import { placeClients } from './scenarios/traffic';
 
 describe('the order of targets in a repetition', () => {
   it('rotates by one each repetition, so every target runs once in every place over as many repetitions', () => {
@@ -16,5 +17,20 @@ describe('the order of targets in a repetition', () => {
     }
     expect(targets).toEqual(['plain', 'chorus-1', "chorus-1'"]);
     expect(runOrder([], 2)).toEqual([]);
+  });
+});
+
+describe('placing clients on gateways', () => {
+  const urls = ['a', 'b', 'c'];
+  it('spreads consecutive clients, so a room of 4 spans all 3 gateways', () => {
+    expect(placeClients(urls, 8, 4, 'spread')).toEqual(['a', 'b', 'c', 'a', 'b', 'c', 'a', 'b']);
+  });
+  it('puts every member of a room on one gateway, rooms in turn', () => {
+    expect(placeClients(urls, 14, 4, 'room')).toEqual([
+      ...['a', 'a', 'a', 'a'],
+      ...['b', 'b', 'b', 'b'],
+      ...['c', 'c', 'c', 'c'],
+      ...['a', 'a'],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { BenchOptions } from './bench';
 import { DEFAULT_SCENARIOS } from './scenarios/catalog';
-import { SCENARIO_IDS, type ScenarioSettings } from './scenarios/scenario';
+import { PLACEMENTS, type Placement, SCENARIO_IDS, type ScenarioSettings } from './scenarios/scenario';
 import { DEFAULT_SETTINGS, SMOKE_SETTINGS } from './settings';
 import { DEFAULT_TARGETS, SMOKE_TARGETS } from './targets/catalog';
 import { TARGET_IDS } from './targets/target';
@@ -27,6 +27,8 @@ and writes JSON, a markdown table and an SVG chart to bench/results/<timestamp>/
   --rooms-clients N      small-rooms: clients (default ${DEFAULT_SETTINGS.smallRooms.clients})
   --room-size N          small-rooms: clients per room (default ${DEFAULT_SETTINGS.smallRooms.roomSize})
   --rooms-rate R         small-rooms: messages per second (default ${DEFAULT_SETTINGS.smallRooms.ratePerS})
+  --placement P          small-rooms and saturation: spread (a room's members on different gateways, default) or
+                         room (a room's members on one gateway, as a balancer hashing the room name places them)
   --idle-connections N   idle: connections (default ${DEFAULT_SETTINGS.idle.connections}; over ~19,000 needs ulimit -n 65536)
   --storm-clients N      rejoin-storm: clients (default ${DEFAULT_SETTINGS.rejoinStorm.clients})
   --text-bytes N         message text length (default ${DEFAULT_SETTINGS.textBytes})
@@ -57,6 +59,7 @@ export function parseCommandLine(argv: readonly string[]): BenchOptions | undefi
       'rooms-clients': { type: 'string' },
       'room-size': { type: 'string' },
       'rooms-rate': { type: 'string' },
+      placement: { type: 'string' },
       'idle-connections': { type: 'string' },
       'storm-clients': { type: 'string' },
       'text-bytes': { type: 'string' },
@@ -104,6 +107,7 @@ export function parseCommandLine(argv: readonly string[]): BenchOptions | undefi
       clients: int('rooms-clients', values['rooms-clients'], base.smallRooms.clients),
       roomSize: int('room-size', values['room-size'], base.smallRooms.roomSize),
       ratePerS: number('rooms-rate', values['rooms-rate'], base.smallRooms.ratePerS, 0.1),
+      placement: placement(values.placement, base.smallRooms.placement),
     },
     idle: {
       ...base.idle,
@@ -129,6 +133,13 @@ export function parseCommandLine(argv: readonly string[]): BenchOptions | undefi
     smoke,
     outDir: values.out,
   };
+}
+
+function placement(value: string | undefined, fallback: Placement): Placement {
+  if (value === undefined) return fallback;
+  const found = PLACEMENTS.find((p) => p === value);
+  if (!found) throw new UsageError(`--placement must be one of ${PLACEMENTS.join(', ')}`);
+  return found;
 }
 
 function list<T extends string>(

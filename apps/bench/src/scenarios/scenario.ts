@@ -13,6 +13,14 @@ export const SCENARIO_IDS = [
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
+/**
+ * Where a small room's members connect: `spread` puts consecutive clients on consecutive gateways (a room of 4
+ * spans every gateway, the worst case for room-scoped fan-out); `room` puts a room's members on one gateway, as
+ * the balancer does when clients name their room (HAProxy `balance url_param room`, see deploy/haproxy).
+ */
+export type Placement = 'spread' | 'room';
+export const PLACEMENTS: readonly Placement[] = ['spread', 'room'];
+
 /** Sizes and rates of every scenario (see `settings.ts` for the defaults and the smoke sizes). */
 export interface ScenarioSettings {
   /** Measured length of one run of a traffic scenario, in ms. */
@@ -27,7 +35,7 @@ export interface ScenarioSettings {
    */
   pauseMs: number;
   fanout: { clients: number; ratePerS: number };
-  smallRooms: { clients: number; roomSize: number; ratePerS: number };
+  smallRooms: { clients: number; roomSize: number; ratePerS: number; placement: Placement };
   idle: { connections: number; heapSamples: number };
   rejoinStorm: { clients: number; roomSize: number };
   saturation: { startRatePerS: number; factor: number; maxSteps: number; p99LimitMs: number };

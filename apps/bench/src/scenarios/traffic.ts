@@ -3,7 +3,7 @@ import { closeClients, connectClients, joinRoom } from '../client/connect';
 import { openCpuWindow } from '../measure/cpu';
 import { LatencyRecorder } from '../measure/hdr';
 import type { RunningTarget } from '../targets/target';
-import type { RunContext, RunMeasurement } from './scenario';
+import type { Placement, RunContext, RunMeasurement } from './scenario';
 
 /** The shape of an open-loop chat load. */
 export interface TrafficShape {
@@ -13,8 +13,26 @@ export interface TrafficShape {
   /** Messages per second, all rooms together. */
   ratePerS: number;
   durationMs: number;
-  /** Indexes of the target's gateways that get clients (round-robin); default all of them. */
+  /** Indexes of the target's gateways that get clients; default all of them. */
   hostGateways?: readonly number[];
+  /** `spread` (default): client i on host i mod hosts; `room`: every member of room r on host r mod hosts. */
+  placement?: Placement;
+}
+
+/**
+ * The gateway URL of each client, client i being in room floor(i / roomSize): `spread` takes the gateways in
+ * turn per client, `room` per room. (connectClients takes URLs round-robin, so one per client is a placement.)
+ */
+export function placeClients(
+  urls: readonly string[],
+  clients: number,
+  roomSize: number,
+  placement: Placement,
+): string[] {
+  return Array.from({ length: clients }, (_, i) => {
+    const slot = placement === 'room' ? Math.floor(i / roomSize) : i;
+    return urls[slot % urls.length]!;
+  });
 }
 
 /**
@@ -33,13 +51,14 @@ export async function runTraffic(
   context: RunContext,
 ): Promise<RunMeasurement> {
   const hosts = shape.hostGateways ?? target.gateways.map((_, i) => i);
-  const urls = hosts.map((i) => target.gateways[i]!.url);
   const { clients, roomSize } = shape;
+  const hostUrls = hosts.map((i) => target.gateways[i]!.url);
+  const urls = placeClients(hostUrls, clients, roomSize, shape.placement ?? 'spread');
   const rooms = Math.ceil(clients / roomSize);
   const membersOf = (room: number) => Math.min(roomSize, clients - room * roomSize);
   const roomName = (room: number) => `${context.tag}-${room}`;
 
-  context.status(`connecting ${clients} clients to ${urls.length} gateway(s)`);
+  context.status(`connecting ${clients} clients to ${hostUrls.length} gateway(s)`);
   const sockets = await connectClients(urls, clients, {
     onConnected: (n) => n % 500 === 0 && context.status(`connected ${n}/${clients}`),
   });
