@@ -48,7 +48,7 @@ interface WindowState {
  * Budgets (sends, new rooms) are decided here without waiting for Redis: this gateway's use since the last
  * flush plus the cluster's total at that flush. Every 250 ms the use is added to the store and the totals read
  * back, so the limit holds across the cluster within a fraction of a second, at a cost per active address, not
- * per message.
+ * per message. The flush is timed from the first use after the last one, so an idle gateway does not wake for it.
  */
 export class AddressLimiter {
   readonly #store: AddressLimitStore;
@@ -61,18 +61,19 @@ export class AddressLimiter {
     newRooms: { window: -1, pending: new Map(), known: new Map() },
     userSends: { window: -1, pending: new Map(), known: new Map() },
   };
-  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #refreshTimer: NodeJS.Timeout;
+  /** The next flush, set by the first use after the last one: a gateway nobody sends through never wakes for it. */
+  #flushTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(store: AddressLimitStore, node: string, limits: AddressLimits, logger: Logger) {
     this.#store = store;
     this.#node = node;
     this.#limits = limits;
     this.#log = logger.child({ component: 'address-limits' });
-    const flush = setInterval(() => void this.#flush(), FLUSH_MS);
     const refresh = setInterval(() => void this.#refresh(), CONNECTION_REFRESH_MS);
-    flush.unref();
     refresh.unref();
-    this.#timers.push(flush, refresh);
+    this.#refreshTimer = refresh;
   }
 
   /** Counts a new connection of `address`; resolves false when the address has too many open already. */
@@ -112,11 +113,20 @@ export class AddressLimiter {
       throw ChorusError.rateLimited(REFUSALS[kind], retryAfterMs);
     }
     state.pending.set(address, (state.pending.get(address) ?? 0) + 1);
+    if (this.#flushTimer === undefined && !this.#stopped) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = undefined;
+        void this.#flush();
+      }, FLUSH_MS);
+      this.#flushTimer.unref();
+    }
   }
 
   /** Stops the background flushes. */
   stop(): void {
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#stopped = true;
+    clearInterval(this.#refreshTimer);
+    clearTimeout(this.#flushTimer);
   }
 
   #budget(kind: Kind): AddressBudget {

@@ -156,9 +156,9 @@ function clusterOptions(redisOptions: RedisOptions, options: ConnectRedisOptions
 }
 
 /**
- * Pings every connection of `client` (each node's, on a Redis Cluster) every `intervalMs`. A connection that
- * answers nothing at all for `timeoutMs` (neither the ping nor anything else) is half-dead: nothing errors,
- * nothing arrives. It is dropped so that ioredis reconnects. A connection that is slow because it is busy is
+ * Pings every connection of `client` (each node's, on a Redis Cluster) every `intervalMs`, unless it received
+ * something in the last half of that. A connection that answers nothing at all for `timeoutMs` (neither the
+ * ping nor anything else) is half-dead: nothing errors, nothing arrives. It is dropped so that ioredis reconnects. A connection that is slow because it is busy is
  * not dropped: it is judged by its own traffic, not by the event loop's delay (a blocked loop reads the
  * pending replies before the verdict). Returns a stop function.
  */
@@ -193,7 +193,9 @@ export function watchConnection(
     const connections = client instanceof Cluster ? client.nodes('all') : [client];
     for (const connection of connections) {
       watchTraffic(connection);
-      check(connection);
+      // A link that carried a reply or a push since the last look is alive as of then: a ping would prove no more
+      // (the bus probe keeps both connections busy every second, so an idle gateway does not ping as well).
+      if (!heardWithin(connection, intervalMs / 2)) check(connection);
     }
   }, intervalMs);
   timer.unref();
@@ -203,6 +205,11 @@ export function watchConnection(
 /** When each watched connection last received bytes. */
 const lastTraffic = new WeakMap<Redis, number>();
 const watchedStreams = new WeakSet<object>();
+
+/** Whether `connection` received bytes in the last `ms` (false until a watchdog watches it). */
+export function heardWithin(connection: Redis, ms: number): boolean {
+  return Date.now() - (lastTraffic.get(connection) ?? 0) < ms;
+}
 
 function watchTraffic(connection: Redis): void {
   const stream = (connection as unknown as { stream?: NodeJS.EventEmitter }).stream;
