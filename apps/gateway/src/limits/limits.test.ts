@@ -356,6 +356,40 @@ describe('AddressLimiter', () => {
     two.stop();
   });
 
+  it('flushes 250 ms after the first use since its last flush, and not at all while nobody sends', async () => {
+    const memory = new MemoryAddressLimitStore();
+    const flushed: number[] = [];
+    const store: AddressLimitStore = {
+      open: memory.open.bind(memory),
+      close: memory.close.bind(memory),
+      refresh: memory.refresh.bind(memory),
+      add: (kind, window, windowMs, used) => {
+        flushed.push(Date.now());
+        return memory.add(kind, window, windowMs, used);
+      },
+    };
+    const l = limiter(store, { ...limits, sends: { perSecond: 1, burst: 10 } });
+    vi.setSystemTime(3_000_000);
+    // Idle: only the 10-s connection refresh is scheduled.
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(flushed).toEqual([]);
+    l.take('sends', 'a');
+    await vi.advanceTimersByTimeAsync(100);
+    l.take('sends', 'a');
+    await vi.advanceTimersByTimeAsync(150);
+    expect(flushed).toEqual([3_005_250]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(flushed).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(1);
+    l.take('sends', 'a');
+    await vi.advanceTimersByTimeAsync(250);
+    expect(flushed).toEqual([3_005_250, 3_006_500]);
+    l.stop();
+    l.take('sends', 'a');
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('keeps counting locally when the store is away', async () => {
     const failing: AddressLimitStore = {
       open: async () => true,
