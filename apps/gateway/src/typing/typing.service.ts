@@ -60,13 +60,14 @@ export function createTypingService(
 ): TypingService {
   /** Members per room this gateway hosts. */
   const sizes = new Map<string, number>();
-  /** `room\nuser id` → what was last passed on. */
-  const typers = new Map<string, TyperState>();
+  /** Per room, user id → what was last passed on. */
+  const typers = new PerRoom<TyperState>();
   /**
-   * Joins whose count was read here (`room\nconnection id`), with when: that join's own `joined` event (which names
-   * the connection as `except`) is already in the count. Forgotten after a TTL (a second tab announces nothing).
+   * Per room, the joins whose count was read here (connection id → when): that join's own `joined` event (which
+   * names the connection as `except`) is already in the count. Forgotten after a TTL (a second tab announces
+   * nothing).
    */
-  const counted = new Map<string, number>();
+  const counted = new PerRoom<number>();
 
   const publish = (event: TypingEvent, except: string | undefined) => {
     bus.publishTyping(event, except).catch((error: unknown) => {
@@ -78,8 +79,8 @@ export function createTypingService(
   // the users typing now.
   const sweep = setInterval(() => {
     const stale = now() - LIMITS.typingTtlMs;
-    for (const [key, state] of typers) if (state.at < stale && !state.pending) typers.delete(key);
-    for (const [key, at] of counted) if (at < stale) counted.delete(key);
+    typers.prune((state) => state.at < stale && !state.pending);
+    counted.prune((at) => at < stale);
   }, LIMITS.typingTtlMs);
   sweep.unref();
 
@@ -90,8 +91,7 @@ export function createTypingService(
         throw new ChorusError('NOT_IN_ROOM', `join room ${room} first`);
       }
       if ((sizes.get(room) ?? 0) > maxRoomSize) return;
-      const key = `${room}\n${conn.user.id}`;
-      const state = typers.get(key);
+      const state = typers.get(room, conn.user.id);
       const at = now();
       const event: TypingEvent = { room, user: toUser(conn.user), typing };
       if (!typing) {
@@ -101,7 +101,7 @@ export function createTypingService(
         }
         // Already shown as stopped: nothing new. Unknown (typed through another gateway): said once.
         if (state && !state.sent) return;
-        typers.set(key, { sent: false, at, pending: undefined });
+        typers.set(room, conn.user.id, { sent: false, at, pending: undefined });
         publish(event, conn.id);
         return;
       }
@@ -110,7 +110,7 @@ export function createTypingService(
         state.pending = setTimeout(
           () => {
             state.pending = undefined;
-            if (typers.get(key) !== state || !conn.rooms.has(room)) return;
+            if (typers.get(room, conn.user.id) !== state || !conn.rooms.has(room)) return;
             state.sent = true;
             state.at = now();
             publish(event, conn.id);
@@ -120,31 +120,26 @@ export function createTypingService(
         state.pending.unref?.();
         return;
       }
-      typers.set(key, { sent: true, at, pending: undefined });
+      typers.set(room, conn.user.id, { sent: true, at, pending: undefined });
       publish(event, conn.id);
     },
 
     sized(room, members, connId) {
       sizes.set(room, members);
-      counted.set(`${room}\n${connId}`, now());
+      counted.set(room, connId, now());
     },
 
     presence(event, except) {
       const count = sizes.get(event.room);
       if (count === undefined) return;
-      if (event.state === 'joined' && except !== undefined && counted.delete(`${event.room}\n${except}`))
-        return;
+      if (event.state === 'joined' && except !== undefined && counted.delete(event.room, except)) return;
       sizes.set(event.room, Math.max(0, count + (event.state === 'joined' ? 1 : -1)));
     },
 
     forget(room) {
       sizes.delete(room);
-      for (const [key, state] of typers) {
-        if (!key.startsWith(`${room}\n`)) continue;
-        clearTimeout(state.pending);
-        typers.delete(key);
-      }
-      for (const key of counted.keys()) if (key.startsWith(`${room}\n`)) counted.delete(key);
+      for (const state of typers.take(room)) clearTimeout(state.pending);
+      counted.take(room);
     },
 
     close() {
@@ -155,4 +150,56 @@ export function createTypingService(
       counted.clear();
     },
   };
+}
+
+/**
+ * Entries kept per room, so that forgetting a room costs its own entries only: a gateway that loses thousands of
+ * rooms at once (a mass disconnect) must not scan every other room's entries for each.
+ */
+class PerRoom<V> {
+  readonly #rooms = new Map<string, Map<string, V>>();
+
+  get(room: string, key: string): V | undefined {
+    return this.#rooms.get(room)?.get(key);
+  }
+
+  set(room: string, key: string, value: V): void {
+    let entries = this.#rooms.get(room);
+    if (!entries) {
+      entries = new Map();
+      this.#rooms.set(room, entries);
+    }
+    entries.set(key, value);
+  }
+
+  /** Whether there was an entry to delete. */
+  delete(room: string, key: string): boolean {
+    const entries = this.#rooms.get(room);
+    if (!entries?.delete(key)) return false;
+    if (entries.size === 0) this.#rooms.delete(room);
+    return true;
+  }
+
+  /** Removes the room's entries and returns them. */
+  take(room: string): Iterable<V> {
+    const entries = this.#rooms.get(room);
+    this.#rooms.delete(room);
+    return entries?.values() ?? [];
+  }
+
+  /** Removes every entry that `stale` picks. */
+  prune(stale: (value: V) => boolean): void {
+    for (const [room, entries] of this.#rooms) {
+      for (const [key, value] of entries) if (stale(value)) entries.delete(key);
+      if (entries.size === 0) this.#rooms.delete(room);
+    }
+  }
+
+  *values(): Iterable<V> {
+    for (const entries of this.#rooms.values()) yield* entries.values();
+  }
+
+  clear(): void {
+    this.#rooms.clear();
+  }
 }
