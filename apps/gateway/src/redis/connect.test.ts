@@ -42,7 +42,7 @@ describe('the Redis link watchdog', () => {
 
     // Quiet: only its own pings answer, one per look.
     const quietFrom = pings;
-    await sleep(1_250);
+    await sleep(2_000);
     expect(busyPings).toBeLessThanOrEqual(1);
     expect(pings - quietFrom).toBeGreaterThanOrEqual(2);
   });
