@@ -377,6 +377,8 @@ describe('AddressLimiter', () => {
     l.take('sends', 'a');
     await vi.advanceTimersByTimeAsync(100);
     l.take('sends', 'a');
+    // One flush is due for both uses.
+    expect(vi.getTimerCount()).toBe(2);
     await vi.advanceTimersByTimeAsync(150);
     expect(flushed).toEqual([3_005_250]);
     await vi.advanceTimersByTimeAsync(1_000);
