@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { LIMITS } from '@chorus/protocol';
 import express from 'express';
 import { Server } from 'socket.io';
@@ -13,7 +13,12 @@ import type { ChorusServer, GatewayContext } from './context';
 import type { GatewayDeps } from './deps';
 import { AccessPolicy } from './http/access';
 import { createHttpApp } from './http/app';
-import { clientAddress, DEFAULT_TRUSTED_PROXIES, TrustedProxies } from './http/client-address';
+import {
+  type AddressOf,
+  clientAddress,
+  DEFAULT_TRUSTED_PROXIES,
+  TrustedProxies,
+} from './http/client-address';
 import { Inflight } from './inflight';
 import { Readiness } from './lifecycle/readiness';
 import { startRebalancer } from './lifecycle/rebalancer';
@@ -120,7 +125,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
 
   const access = new AccessPolicy(options);
   const proxies = new TrustedProxies(options.trustedProxies ?? DEFAULT_TRUSTED_PROXIES);
-  const addressOf = (req: IncomingMessage) => clientAddress(req, proxies);
+  const addressOf: AddressOf = (req) => clientAddress(req, proxies);
   // Its routes need the chat service, made below; the app that mounts it must exist before Socket.IO attaches.
   const api = options.apiKey ? express.Router() : undefined;
   const readiness = new Readiness({

@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { ClusterView } from '@chorus/protocol';
 import express, { type Router } from 'express';
 import type { GatewayDeps } from '../deps';
 import { bearerGate } from '../http/bearer';
+import type { AddressOf } from '../http/client-address';
 import { connectionSpread } from '../lifecycle/rebalancer';
 import type { Logger } from '../logger';
 
@@ -23,7 +23,7 @@ export interface AdminRoutesOptions {
   /** Folder of the built web page, holding `admin.html`; omitted means the page is not served. */
   webRoot?: string | undefined;
   /** Who sent a request (behind a trusted balancer, the client it names): wrong tokens lock out that address. */
-  addressOf: (req: IncomingMessage) => string;
+  addressOf: AddressOf;
 }
 
 /**

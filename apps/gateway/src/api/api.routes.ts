@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import {
   type AckError,
   ApiHistoryQuerySchema,
@@ -13,6 +12,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { ChatService } from '../chat/chat.service';
 import type { GatewayDeps } from '../deps';
 import { bearerGate } from '../http/bearer';
+import type { AddressOf } from '../http/client-address';
 import type { Logger } from '../logger';
 import { toAckError } from '../socket/ack';
 
@@ -36,7 +36,7 @@ export interface ApiRoutesOptions {
   deps: Pick<GatewayDeps, 'messages' | 'presence'>;
   logger: Logger;
   /** Who sent a request (behind a trusted balancer, the client it names): wrong keys lock out that address. */
-  addressOf: (req: IncomingMessage) => string;
+  addressOf: AddressOf;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import express, { type Express, type Router } from 'express';
 import { createAdminRoutes } from '../admin/admin.routes';
 import type { GatewayDeps } from '../deps';
@@ -6,6 +5,7 @@ import type { ReadinessState } from '../lifecycle/readiness';
 import type { Logger } from '../logger';
 import type { GatewayMetrics } from '../metrics/metrics';
 import type { AccessPolicy } from './access';
+import type { AddressOf } from './client-address';
 
 export interface HttpAppOptions {
   nodeId: string;
@@ -26,7 +26,7 @@ export interface HttpAppOptions {
   /** The server API, mounted at `/api` (its routes may be added after the app is made); omitted means 404. */
   api?: Router | undefined;
   /** Who sent a request: the peer, or behind a trusted balancer the client it names (lockouts key on it). */
-  addressOf: (req: IncomingMessage) => string;
+  addressOf: AddressOf;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
 import { FailureLockout } from '../limits/failure-lockout';
 import { limitedWarn } from '../limits/log-limiter';
 import type { Logger } from '../logger';
+import type { AddressOf } from './client-address';
 
 /**
  * A check of `Authorization: Bearer <secret>`. Digests are compared, so the comparison takes the same time
@@ -29,7 +29,7 @@ export interface BearerGateOptions {
   /** `WWW-Authenticate` realm, also the refusals' log line (`<realm> request refused`). */
   realm: string;
   /** Who sent a request (behind a trusted balancer, the client it names): wrong secrets lock out that address. */
-  addressOf: (req: IncomingMessage) => string;
+  addressOf: AddressOf;
   logger: Logger;
 }
 

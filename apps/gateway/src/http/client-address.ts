@@ -44,6 +44,9 @@ export class TrustedProxies {
 /** The default: the balancers of the deploy files, on this host or a private network. */
 export const DEFAULT_TRUSTED_PROXIES: readonly string[] = Object.freeze(['loopback', 'private']);
 
+/** Who sent a request: the peer, or behind a trusted balancer the client it names (see `clientAddress`). */
+export type AddressOf = (req: IncomingMessage) => string;
+
 /**
  * The client's address: the peer's, unless the peer is a trusted proxy; then the right-most address of
  * `X-Forwarded-For` that is not a trusted proxy itself (what a client writes there is only believed up to the
