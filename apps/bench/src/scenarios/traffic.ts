@@ -36,8 +36,8 @@ export function placeClients(
 }
 
 /**
- * Connects `clients` clients round-robin over the gateways, puts each `roomSize` consecutive clients in one room
- * (so a room's members sit on different gateways), then sends `ratePerS` messages a second for `durationMs` on
+ * Connects `clients` clients to the gateways as `placement` says, puts each `roomSize` consecutive clients in one
+ * room (spread: a room's members sit on different gateways; room: on one), then sends `ratePerS` messages a second for `durationMs` on
  * a fixed schedule and counts every delivery.
  *
  * The schedule is open-loop: message k is due at `t0 + k / rate` whatever happened before; a late timer sends

@@ -158,9 +158,10 @@ function clusterOptions(redisOptions: RedisOptions, options: ConnectRedisOptions
 /**
  * Pings every connection of `client` (each node's, on a Redis Cluster) every `intervalMs`, unless it received
  * something in the last half of that. A connection that answers nothing at all for `timeoutMs` (neither the
- * ping nor anything else) is half-dead: nothing errors, nothing arrives. It is dropped so that ioredis reconnects. A connection that is slow because it is busy is
- * not dropped: it is judged by its own traffic, not by the event loop's delay (a blocked loop reads the
- * pending replies before the verdict). Returns a stop function.
+ * ping nor anything else) is half-dead: nothing errors, nothing arrives. It is dropped so that ioredis
+ * reconnects. A connection that is slow because it is busy is not dropped: it is judged by its own traffic, not
+ * by the event loop's delay (a blocked loop reads the pending replies before the verdict). Returns a stop
+ * function.
  */
 export function watchConnection(
   client: RedisClient,
