@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { HandshakeAuthSchema } from '@chorus/protocol';
 import { AuthError, type Authenticator } from '../auth/authenticator';
 import type { ChorusServer } from '../context';
@@ -32,6 +33,23 @@ export function useHandshake(
   // Refused credentials are what an operator looks for when sign-in breaks (a wrong key, a clock, an issuer): one
   // line each, with the reason and the address, never the token; rate-limited, so a flood cannot fill the log.
   const warn = limitedWarn(logger.child({ component: 'auth' }));
+  // Socket.IO keeps each connection's first HTTP request for as long as the connection lives (engine.io's
+  // WebSocket upgrade keeps a reference to it, so `request = null` alone frees nothing). The gateway needs its
+  // address only: that is read here, once, and the headers, most of what the request holds, are let go.
+  const addresses = new WeakMap<object, string>();
+  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+    const request = raw.request;
+    if (!request) return;
+    addresses.set(raw, clientAddress(request, proxies));
+    request.headers = {};
+    request.rawHeaders = [];
+    raw.request = null;
+  });
+  // Shared by every socket: a closure made in the middleware would keep its context, and with it Socket.IO's
+  // middleware chain, alive as long as the connection.
+  function uncount(this: { data: { address: string } }): void {
+    limiter.close(this.data.address);
+  }
   io.use((socket, next) => {
     const parsed = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!parsed.success) {
@@ -41,7 +59,7 @@ export function useHandshake(
         handshakeError('INVALID_PAYLOAD', `invalid auth${path ? `.${path}` : ''}: ${issue?.message}`),
       );
     }
-    const address = clientAddress(socket.request, proxies);
+    const address = addresses.get(socket.conn) ?? clientAddress(socket.request, proxies);
     auth
       .authenticate(parsed.data)
       .then(async (identity) => {
@@ -53,7 +71,13 @@ export function useHandshake(
         if (!(await limiter.open(address))) {
           return next(handshakeError('RATE_LIMITED', 'too many connections from your address'));
         }
-        socket.once('disconnect', () => limiter.close(address));
+        // A client that left while this was decided never connects, and never disconnects either (Socket.IO drops
+        // it silently): its count goes now, or the address would keep it for good.
+        if (socket.conn.readyState !== 'open') {
+          limiter.close(address);
+          return next(handshakeError('UNAVAILABLE', 'closed during the handshake'));
+        }
+        socket.on('disconnect', uncount);
         next();
       })
       .catch((error: unknown) => {

@@ -267,7 +267,11 @@ describe('the handshake', () => {
 
   function handshake(options: { open?: boolean; authenticate?: Authenticator['authenticate'] } = {}) {
     let middleware: ((socket: unknown, next: (error?: Error) => void) => void) | undefined;
-    const io = { use: (fn: typeof middleware) => (middleware = fn) } as unknown as ChorusServer;
+    let onEngineConnection: ((raw: unknown) => void) | undefined;
+    const io = {
+      use: (fn: typeof middleware) => (middleware = fn),
+      engine: { on: (_event: 'connection', fn: typeof onEngineConnection) => (onEngineConnection = fn) },
+    } as unknown as ChorusServer;
     const auth = new Authenticator({}, async () => SECRET);
     if (options.authenticate) auth.authenticate = options.authenticate;
     const opened: string[] = [];
@@ -281,16 +285,32 @@ describe('the handshake', () => {
     } as unknown as AddressLimiter;
     const { log, lines } = recorder();
     useHandshake(io, auth, limiter, new TrustedProxies([]), log);
-    const connect = async (authPayload: unknown) => {
+    /** Connects as Socket.IO would: the engine's connection with its first request, then the namespace's socket. */
+    const connect = async (authPayload: unknown, during?: (conn: { readyState: string }) => void) => {
+      const request = {
+        socket: { remoteAddress: '198.51.100.7' },
+        headers: { 'user-agent': 'test' },
+        rawHeaders: ['User-Agent', 'test'],
+      };
+      const conn = { request: request as typeof request | null, readyState: 'open' };
+      onEngineConnection!(conn);
       const handlers = new Map<string, () => void>();
       const socket = {
         handshake: { auth: authPayload },
-        request: { socket: { remoteAddress: '198.51.100.7' }, headers: {} },
+        conn,
+        request: conn.request,
         data: {} as Record<string, unknown>,
-        once: (event: string, fn: () => void) => handlers.set(event, fn),
+        on: (event: string, fn: () => void) => handlers.set(event, fn),
       };
+      during?.(conn);
       const error = await new Promise<Error | undefined>((resolve) => middleware!(socket, resolve));
-      return { error, data: socket.data, disconnect: () => handlers.get('disconnect')?.() };
+      return {
+        error,
+        data: socket.data,
+        conn,
+        request,
+        disconnect: () => handlers.get('disconnect')?.call(socket),
+      };
     };
     return { connect, opened, closed, lines };
   }
@@ -305,6 +325,27 @@ describe('the handshake', () => {
     expect(h.opened).toEqual(['198.51.100.7']);
     expect(h.closed).toEqual([]);
     disconnect();
+    expect(h.closed).toEqual(['198.51.100.7']);
+  });
+
+  it('reads the address from the first request, then lets the request and its headers go', async () => {
+    const h = handshake();
+    const { error, data, conn, request } = await h.connect({});
+    expect(error).toBeUndefined();
+    expect(data.address).toBe('198.51.100.7');
+    expect(conn.request).toBeNull();
+    expect(request.headers).toEqual({});
+    expect(request.rawHeaders).toEqual([]);
+  });
+
+  it('uncounts a client that left while its handshake was decided (Socket.IO never connects nor disconnects it)', async () => {
+    const h = handshake();
+    const { error } = await h.connect({}, (conn) => {
+      // The transport closes after the CONNECT packet arrived, before the identity and the count are settled.
+      void Promise.resolve().then(() => (conn.readyState = 'closed'));
+    });
+    expect(error).toMatchObject({ data: { code: 'UNAVAILABLE' } });
+    expect(h.opened).toEqual(['198.51.100.7']);
     expect(h.closed).toEqual(['198.51.100.7']);
   });
 
