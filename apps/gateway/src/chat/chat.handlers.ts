@@ -1,22 +1,18 @@
 import { HistoryGetSchema, MessageSendSchema } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
-import type { Connection } from '../connection';
 import { sharedAck } from '../socket/ack';
+import { connectionOf } from '../socket/connections';
 import type { ChatService } from './chat.service';
 
 type ChatHandlers = ReturnType<typeof chatHandlers>;
 
-/** Each socket's connection, for the handlers all sockets share (an entry goes with its socket). */
-const connections = new WeakMap<Socket, Connection>();
 const handlersByService = new WeakMap<ChatService, ChatHandlers>();
 
 /**
  * Registers `message:send` and `history:get`. The listeners are made once per service and shared by every
- * socket, which finds its connection through `this`: an idle connection carries two listener entries, not four
- * closures with their contexts.
+ * socket, which finds its connection (see `attachConnection`) through `this`.
  */
-export function registerChatHandlers(socket: Socket, conn: Connection, chat: ChatService): void {
-  connections.set(socket, conn);
+export function registerChatHandlers(socket: Socket, chat: ChatService): void {
   let handlers = handlersByService.get(chat);
   if (!handlers) {
     handlers = chatHandlers(chat);
@@ -24,10 +20,6 @@ export function registerChatHandlers(socket: Socket, conn: Connection, chat: Cha
   }
   socket.on('message:send', handlers.send);
   socket.on('history:get', handlers.history);
-}
-
-function connectionOf(socket: Socket): Connection | undefined {
-  return connections.get(socket);
 }
 
 function chatHandlers(chat: ChatService) {

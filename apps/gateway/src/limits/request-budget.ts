@@ -25,14 +25,16 @@ const ABUSE_BURST = 100;
  * that counts refusals, so a client that keeps hammering after being told to wait is cut off.
  */
 export class RequestBudget {
-  readonly #rate: TokenBucket;
+  readonly #limits: RequestLimits;
+  // Made at the first request: an idle connection does not carry it.
+  #rate: TokenBucket | undefined;
   // Made at the first refusal: a connection that was never refused does not carry it.
   #refusals: TokenBucket | undefined;
   readonly #maxInflight: number;
   #inflight = 0;
 
   constructor(limits: RequestLimits) {
-    this.#rate = new TokenBucket(limits);
+    this.#limits = limits;
     this.#maxInflight = limits.maxInflight;
   }
 
@@ -44,6 +46,7 @@ export class RequestBudget {
     if (this.#inflight >= this.#maxInflight) {
       throw this.#refuse(`at most ${this.#maxInflight} requests may wait for an answer`, 50);
     }
+    this.#rate ??= new TokenBucket(this.#limits);
     if (!this.#rate.take()) throw this.#refuse('too many requests, slow down', this.#rate.retryAfterMs());
     this.#inflight += 1;
     let done = false;

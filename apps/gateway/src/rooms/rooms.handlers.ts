@@ -1,27 +1,39 @@
 import { DmOpenSchema, RoomJoinSchema, RoomLeaveSchema, RoomsListSchema } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
-import type { Connection } from '../connection';
-import { withAck } from '../socket/ack';
+import { sharedAck } from '../socket/ack';
+import { connectionOf } from '../socket/connections';
 import type { RoomService } from './rooms.service';
 
-export function registerRoomHandlers(socket: Socket, conn: Connection, rooms: RoomService): void {
-  socket.on(
-    'room:join',
-    withAck('room:join', RoomJoinSchema, conn.log, (payload) => rooms.join(conn, payload)),
-  );
-  socket.on(
-    'room:leave',
-    withAck('room:leave', RoomLeaveSchema, conn.log, async ({ room }) => {
+type RoomHandlers = ReturnType<typeof roomHandlers>;
+
+const handlersByService = new WeakMap<RoomService, RoomHandlers>();
+
+/**
+ * Registers `room:join`, `room:leave`, `rooms:list` and `dm:open`. The listeners are made once per service and
+ * shared by every socket, which finds its connection (see `attachConnection`) through `this`.
+ */
+export function registerRoomHandlers(socket: Socket, rooms: RoomService): void {
+  let handlers = handlersByService.get(rooms);
+  if (!handlers) {
+    handlers = roomHandlers(rooms);
+    handlersByService.set(rooms, handlers);
+  }
+  socket.on('room:join', handlers.join);
+  socket.on('room:leave', handlers.leave);
+  socket.on('rooms:list', handlers.list);
+  socket.on('dm:open', handlers.dmOpen);
+}
+
+function roomHandlers(rooms: RoomService) {
+  return {
+    join: sharedAck('room:join', RoomJoinSchema, connectionOf, (conn, payload) => rooms.join(conn, payload)),
+    leave: sharedAck('room:leave', RoomLeaveSchema, connectionOf, async (conn, { room }) => {
       await rooms.leave(conn, room);
       return {};
     }),
-  );
-  socket.on(
-    'rooms:list',
-    withAck('rooms:list', RoomsListSchema, conn.log, (payload) => rooms.list(payload)),
-  );
-  socket.on(
-    'dm:open',
-    withAck('dm:open', DmOpenSchema, conn.log, async ({ user }) => rooms.openDm(conn, user)),
-  );
+    list: sharedAck('rooms:list', RoomsListSchema, connectionOf, (_conn, payload) => rooms.list(payload)),
+    dmOpen: sharedAck('dm:open', DmOpenSchema, connectionOf, async (conn, { user }) =>
+      rooms.openDm(conn, user),
+    ),
+  };
 }
