@@ -1,5 +1,6 @@
 import { type ChorusClient, createChorusClient } from '@chorus/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectClient } from '../support/clients';
 import { useCluster } from '../support/hooks';
 import { eventually } from '../support/wait';
 
@@ -58,5 +59,22 @@ describe('client SDK events', () => {
     // A guest stays the same user across reconnects (the SDK hands back its guest token), listed once.
     expect(bob.session!.user.id).toBe(bobId);
     expect(joined[1]).toEqual(['alice', 'bob']);
+  });
+
+  it('reports each user of a presence batch as a presence event of its own', async () => {
+    const alice = client('alice');
+    await alice.join('crowd');
+    const heard: string[] = [];
+    alice.on('presence', ({ room, user, state }) => heard.push(`${room} ${state} ${user.name}`));
+    const watcher = await connectClient(cluster.gateways[0]!.url, { name: 'watcher' });
+    await watcher.ok('room:join', { room: 'crowd' });
+    const crowd = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map(client);
+    await Promise.all(crowd.map((c) => c.join('crowd')));
+    const expected = crowd.map((_, i) => `crowd joined c${i + 1}`);
+    await eventually(() =>
+      expect(heard.filter((h) => h !== 'crowd joined watcher').sort()).toEqual(expected),
+    );
+    // They came within one presence window: the wire carried fewer frames than users (so batches were used).
+    expect(watcher.presenceFrames).toBeLessThan(crowd.length);
   });
 });

@@ -23,7 +23,10 @@ export interface TestClient {
   socket: ChorusSocket;
   session: SessionInfo;
   messages: ChatMessage[];
+  /** Presence changes heard, one per user, whether they came as `presence` or in a `presence:batch`. */
   presence: PresenceEvent[];
+  /** Presence frames heard (`presence` and `presence:batch` events). */
+  presenceFrames: number;
   /** Emits `event` and resolves with its ack (rejects after 5 s without one). */
   request<E extends keyof ClientToServerEvents>(
     event: E,
@@ -62,7 +65,16 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
   const messages: ChatMessage[] = [];
   const presence: PresenceEvent[] = [];
   socket.on('message', (m) => messages.push(m));
-  socket.on('presence', (p) => presence.push(p));
+  let presenceFrames = 0;
+  socket.on('presence', (p) => {
+    presenceFrames += 1;
+    presence.push(p);
+  });
+  socket.on('presence:batch', ({ room, joined, left }) => {
+    presenceFrames += 1;
+    for (const user of left) presence.push({ room, user, state: 'left' });
+    for (const user of joined) presence.push({ room, user, state: 'joined' });
+  });
   const session = await withTimeout(
     new Promise<SessionInfo>((resolve, reject) => {
       socket.once('session', resolve);
@@ -83,6 +95,9 @@ export async function connectClient(url: string, options: ConnectOptions = {}): 
     session,
     messages,
     presence,
+    get presenceFrames() {
+      return presenceFrames;
+    },
     request,
     ok: async (event, payload) => {
       const response = (await request(event, payload)) as Ack;

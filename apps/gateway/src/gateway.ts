@@ -6,6 +6,7 @@ import { Server } from 'socket.io';
 import { startStatsReporter } from './admin/stats-reporter';
 import { createApiRoutes } from './api/api.routes';
 import { Authenticator, type AuthOptions } from './auth/authenticator';
+import type { AnnouncedPresence } from './bus/room-bus';
 import { createChatService } from './chat/chat.service';
 import { LocalSinks } from './chat/delivery';
 import { RoomFeed } from './chat/room-feed';
@@ -31,6 +32,7 @@ import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
 import { Inboxes } from './rooms/inboxes';
 import { PresenceAnnouncer } from './rooms/presence-announcer';
+import { emitPresence } from './rooms/presence-delivery';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
 import { createRoomService, type RoomService } from './rooms/rooms.service';
 import { handleSocketConnections } from './socket/socket-connection';
@@ -304,11 +306,10 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       messageFrames.inc();
       feed.message(message);
     },
-    presence: (event, except) => {
+    presence: (changes) => {
       presenceFrames.inc();
-      typing.presence(event, except);
-      const local = except === undefined ? io.local.to(event.room) : io.local.to(event.room).except(except);
-      local.emit('presence', event);
+      for (const { event, except } of changes) typing.presence(event, except);
+      emitPresence(io, changes);
     },
     typing: (event, except) => {
       typingFrames.inc();
@@ -388,10 +389,13 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       logger.warn({ err: { message: (error as Error).message } }, 'could not remove presence on close');
       return undefined;
     });
-    // Memberships whose leave had not happened yet: their rooms hear the users left all the same.
+    // Memberships whose leave had not happened yet: their rooms hear the users left all the same, a frame a room.
+    const departed = new Map<string, AnnouncedPresence[]>();
     for (const { room, user } of removed?.departed ?? []) {
-      deps.bus.publishPresence({ room, user, state: 'left' }).catch(() => {});
+      const changes = departed.get(room) ?? departed.set(room, []).get(room)!;
+      changes.push({ event: { room, user, state: 'left' } });
     }
+    for (const changes of departed.values()) deps.bus.publishPresence(changes).catch(() => {});
     logger.info('gateway closed');
   }
 

@@ -137,6 +137,15 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       if (event.state === 'left') typers.stopped(event.room, event.user.id);
       events.emit('presence', event);
     });
+    // Several users came or went at once (a mass reconnect): told to the app one user at a time, as ever.
+    s.on('presence:batch', ({ room, joined, left }) => {
+      if (s !== socket) return;
+      for (const user of left) {
+        typers.stopped(room, user.id);
+        events.emit('presence', { room, user, state: 'left' });
+      }
+      for (const user of joined) events.emit('presence', { room, user, state: 'joined' });
+    });
     s.on('typing', (event) => {
       // Another tab of this user typing is not someone else typing.
       if (s === socket && rooms.has(event.room) && event.user.id !== session?.user.id) typers.heard(event);

@@ -82,6 +82,17 @@ export interface PresenceEvent {
 }
 
 /**
+ * Several users of one room came or went within its presence window (200 ms), as in a mass reconnect: sent
+ * instead of one `presence` event per user, so a storm of n users costs each member a few frames, not n. Each
+ * user appears once, with their state at the end of the window; never the receiving connection's own join.
+ */
+export interface PresenceBatchEvent {
+  room: string;
+  joined: User[];
+  left: User[];
+}
+
+/**
  * Someone in the room is typing (`typing: true`) or stopped (`false`). A `true` holds for `LIMITS.typingTtlMs`
  * only: the typer's client repeats it while typing, and a receiver that hears nothing more from that user in
  * that room within the TTL treats them as stopped (the SDK emits `typing: false` for it). Not sent in rooms
@@ -158,6 +169,7 @@ export interface ServerToClientEvents {
   session: (session: SessionInfo) => void;
   message: (message: ChatMessage) => void;
   presence: (event: PresenceEvent) => void;
+  'presence:batch': (event: PresenceBatchEvent) => void;
   typing: (event: TypingEvent) => void;
   'auth:expired': (event: AuthExpiredEvent) => void;
   'dm:opened': (event: DmOpenedEvent) => void;

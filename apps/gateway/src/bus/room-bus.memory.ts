@@ -1,5 +1,5 @@
-import type { ChatMessage, DmOpenedEvent, PresenceEvent, TypingEvent } from '@chorus/protocol';
-import type { BusListener, RoomBus } from './room-bus';
+import type { ChatMessage, DmOpenedEvent, TypingEvent } from '@chorus/protocol';
+import type { AnnouncedPresence, BusListener, RoomBus } from './room-bus';
 
 /**
  * The embedded-mode bus: one process, so publishing is a synchronous call to the listener for the rooms it
@@ -26,8 +26,9 @@ export class MemoryRoomBus implements RoomBus {
     if (this.#rooms.has(message.room)) this.#listener?.message(message);
   }
 
-  async publishPresence(event: PresenceEvent, except?: string): Promise<void> {
-    if (this.#rooms.has(event.room)) this.#listener?.presence(event, except);
+  async publishPresence(changes: readonly AnnouncedPresence[]): Promise<void> {
+    const room = changes[0]?.event.room;
+    if (room !== undefined && this.#rooms.has(room)) this.#listener?.presence(changes);
   }
 
   async publishTyping(event: TypingEvent, except?: string): Promise<void> {

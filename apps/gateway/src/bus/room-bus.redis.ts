@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { ChorusError, type DmOpenedEvent, type PresenceEvent, type TypingEvent } from '@chorus/protocol';
+import { ChorusError, type DmOpenedEvent, type TypingEvent } from '@chorus/protocol';
 import type { RedisClient } from '../redis/connect';
 import { withRedis } from '../redis/errors';
 import {
+  type AnnouncedPresence,
   type BusListener,
   dispatchFrame,
   encodeDirect,
@@ -125,10 +126,10 @@ export class RedisRoomBus implements RoomBus {
     this.#subscriber.sunsubscribe(roomChannel(this.#prefix, room)).catch(() => {});
   }
 
-  async publishPresence(event: PresenceEvent, except?: string): Promise<void> {
-    await withRedis(() =>
-      this.#commands.spublish(roomChannel(this.#prefix, event.room), encodePresence(event, except)),
-    );
+  async publishPresence(changes: readonly AnnouncedPresence[]): Promise<void> {
+    const room = changes[0]?.event.room;
+    if (room === undefined) return;
+    await withRedis(() => this.#commands.spublish(roomChannel(this.#prefix, room), encodePresence(changes)));
   }
 
   async publishTyping(event: TypingEvent, except?: string): Promise<void> {

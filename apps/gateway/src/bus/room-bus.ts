@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { ChatMessage, DmOpenedEvent, PresenceEvent, TypingEvent } from '@chorus/protocol';
 
+/** A presence change on the bus: the event, and the connection that caused it (which is not told), if any. */
+export interface AnnouncedPresence {
+  event: PresenceEvent;
+  except?: string | undefined;
+}
+
 /** What a gateway hears from the bus, for the rooms it subscribed to. */
 export interface BusListener {
   /** A message appended anywhere in the cluster; each room's messages arrive in seq order. */
   message(message: ChatMessage): void;
-  /** Someone joined or left a room; `except` is the connection that caused it, which is not told. */
-  presence(event: PresenceEvent, except: string | undefined): void;
+  /** Users joined or left a room: one change, or several of one room at once (see `PresenceAnnouncer`). */
+  presence(changes: readonly AnnouncedPresence[]): void;
   /**
    * Someone is typing in a room, or stopped; `except` is the connection that said so, which is not told.
    * Optional: a listener that shows no typing (a store test, a tool) ignores these frames.
@@ -41,8 +47,8 @@ export interface RoomBus {
   subscribe(room: string): Promise<void>;
   /** Stops hearing `room` (its last local member left). */
   unsubscribe(room: string): void;
-  /** Tells every gateway that hears the room, this one included. */
-  publishPresence(event: PresenceEvent, except?: string): Promise<void>;
+  /** Tells every gateway that hears the room, this one included, in one frame: `changes` are of one room. */
+  publishPresence(changes: readonly AnnouncedPresence[]): Promise<void>;
   /** Tells every gateway that hears the room about a typing change (best effort, like presence). */
   publishTyping(event: TypingEvent, except?: string): Promise<void>;
   /**
@@ -62,9 +68,11 @@ export function roomChannel(prefix: string, room: string): string {
 }
 
 // Frames on a room channel: a message is its JSON as the append script wrote it (it starts with `{`); a
-// presence event is `p` followed by JSON, a typing event `t` followed by JSON, a direct-conversation notice
-// (on a user's inbox channel) `d` followed by JSON.
+// presence event is `p` followed by JSON, several of one room `b` followed by a JSON array (a gateway that
+// predates it drops the frame, as any it does not know), a typing event `t` followed by JSON, a
+// direct-conversation notice (on a user's inbox channel) `d` followed by JSON.
 const PRESENCE_FRAME = 'p';
+const PRESENCE_BATCH_FRAME = 'b';
 const TYPING_FRAME = 't';
 const DIRECT_FRAME = 'd';
 
@@ -80,7 +88,9 @@ export function encodeDirect(inbox: string, event: DmOpenedEvent): string {
   return DIRECT_FRAME + JSON.stringify({ inbox, event });
 }
 
-export function encodePresence(event: PresenceEvent, except: string | undefined): string {
+export function encodePresence(changes: readonly AnnouncedPresence[]): string {
+  if (changes.length !== 1) return PRESENCE_BATCH_FRAME + JSON.stringify(changes);
+  const { event, except } = changes[0]!;
   return PRESENCE_FRAME + JSON.stringify(except === undefined ? { event } : { event, except });
 }
 
@@ -91,8 +101,9 @@ export function encodeTyping(event: TypingEvent, except: string | undefined): st
 /** Hands one frame of a room channel to `listener`. */
 export function dispatchFrame(frame: string, listener: BusListener): void {
   if (frame.startsWith(PRESENCE_FRAME)) {
-    const { event, except } = JSON.parse(frame.slice(1)) as { event: PresenceEvent; except?: string };
-    listener.presence(event, except);
+    listener.presence([JSON.parse(frame.slice(1)) as AnnouncedPresence]);
+  } else if (frame.startsWith(PRESENCE_BATCH_FRAME)) {
+    listener.presence(JSON.parse(frame.slice(1)) as AnnouncedPresence[]);
   } else if (frame.startsWith(DIRECT_FRAME)) {
     const { inbox, event } = JSON.parse(frame.slice(1)) as { inbox: string; event: DmOpenedEvent };
     listener.direct?.(inbox, event);

@@ -1,26 +1,28 @@
 import type { PresenceEvent } from '@chorus/protocol';
-import type { RoomBus } from '../bus/room-bus';
+import type { AnnouncedPresence, RoomBus } from '../bus/room-bus';
 
-interface UserState {
-  /** The state last sent for this user in this room, and when. */
-  sent: PresenceEvent['state'];
+interface RoomWindow {
+  /** When the room's last frame went out. */
   sentAt: number;
-  /** A newer event waiting for the window to pass. */
-  pending: { event: PresenceEvent; except: string | undefined } | undefined;
+  /** Each user's state as last sent, while the room's windows follow one another. */
+  sent: Map<string, PresenceEvent['state']>;
+  /** Changes waiting for the window to pass, the latest per user. */
+  pending: Map<string, AnnouncedPresence>;
 }
 
 /**
- * Sends presence events to the room's members, at most one per user and room per `windowMs`: the first change
- * goes out at once; changes within the window wait for its end, and only the final state goes out, if it
- * differs from what was last sent. So a client that cycles join/leave hundreds of times costs the room one
- * event per window, while ordinary joins and leaves are announced as they happen.
+ * Sends presence changes to a room's members, at most one frame per room per `windowMs`. The first change goes
+ * out at once; the changes that follow within the window wait for its end and go out together, each user once
+ * with their final state, and only if that differs from what was last sent for them. So ordinary joins and
+ * leaves are announced as they happen; a client that cycles join/leave hundreds of times costs the room one
+ * change per window; and a mass reconnect of n users costs each member a frame per window instead of n frames
+ * (n² frames in all).
  */
 export class PresenceAnnouncer {
   readonly #bus: RoomBus;
   readonly #windowMs: number;
   readonly #onError: (room: string, error: Error) => void;
-  /** `room\nuser id` → state */
-  readonly #users = new Map<string, UserState>();
+  readonly #rooms = new Map<string, RoomWindow>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(bus: RoomBus, options: { windowMs?: number; onError: (room: string, error: Error) => void }) {
@@ -29,32 +31,27 @@ export class PresenceAnnouncer {
     this.#onError = options.onError;
   }
 
-  /** Announces `event` (not to the connection `except`), now or at the end of the user's window. */
+  /** Announces `event` (not to the connection `except`), now or at the end of the room's window. */
   announce(event: PresenceEvent, except?: string): void {
-    const key = `${event.room}\n${event.user.id}`;
-    const now = Date.now();
-    const user = this.#users.get(key);
-    if (!user || now - user.sentAt >= this.#windowMs) {
-      this.#users.set(key, { sent: event.state, sentAt: now, pending: undefined });
-      this.#send(event, except);
-    } else {
-      user.pending = { event, except };
+    let window = this.#rooms.get(event.room);
+    if (!window) {
+      window = { sentAt: Number.NEGATIVE_INFINITY, sent: new Map(), pending: new Map() };
+      this.#rooms.set(event.room, window);
     }
+    window.pending.set(event.user.id, except === undefined ? { event } : { event, except });
+    const now = Date.now();
+    if (now - window.sentAt >= this.#windowMs) this.#sendPending(window, now);
     this.#schedule();
   }
 
-  /** Sends what waits and forgets users whose window passed. */
+  /** Sends what waits in rooms whose window passed (every room's, with `force`), and forgets quiet rooms. */
   flush(force = false): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const now = Date.now();
-    for (const [key, user] of this.#users) {
-      if (!force && now - user.sentAt < this.#windowMs) continue;
-      const pending = user.pending;
-      if (pending && pending.event.state !== user.sent) {
-        this.#send(pending.event, pending.except);
-        this.#users.set(key, { sent: pending.event.state, sentAt: now, pending: undefined });
-      } else this.#users.delete(key);
+    for (const [room, window] of this.#rooms) {
+      if (!force && now - window.sentAt < this.#windowMs) continue;
+      if (!this.#sendPending(window, now)) this.#rooms.delete(room);
     }
     this.#schedule();
   }
@@ -65,14 +62,27 @@ export class PresenceAnnouncer {
   }
 
   #schedule(): void {
-    if (this.#timer || this.#users.size === 0) return;
+    if (this.#timer || this.#rooms.size === 0) return;
     this.#timer = setTimeout(() => this.flush(), this.#windowMs);
     this.#timer.unref();
   }
 
-  #send(event: PresenceEvent, except: string | undefined): void {
+  /** Sends the room's pending changes that are news, in one frame; false when there was none. */
+  #sendPending(window: RoomWindow, now: number): boolean {
+    const changes = [...window.pending.values()].filter(
+      ({ event }) => window.sent.get(event.user.id) !== event.state,
+    );
+    window.pending = new Map();
+    if (changes.length === 0) return false;
+    for (const { event } of changes) window.sent.set(event.user.id, event.state);
+    window.sentAt = now;
+    this.#send(changes);
+    return true;
+  }
+
+  #send(changes: AnnouncedPresence[]): void {
     this.#bus
-      .publishPresence(event, except)
-      .catch((error: unknown) => this.#onError(event.room, error as Error));
+      .publishPresence(changes)
+      .catch((error: unknown) => this.#onError(changes[0]!.event.room, error as Error));
   }
 }
