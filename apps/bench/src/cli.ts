@@ -31,6 +31,7 @@ and writes JSON, a markdown table and an SVG chart to bench/results/<timestamp>/
                          room (a room's members on one gateway, as a balancer hashing the room name places them)
   --idle-connections N   idle: connections (default ${DEFAULT_SETTINGS.idle.connections}; over ~19,000 needs ulimit -n 65536)
   --storm-clients N      rejoin-storm: clients (default ${DEFAULT_SETTINGS.rejoinStorm.clients})
+  --storm-room-size N    rejoin-storm: clients per room (default ${DEFAULT_SETTINGS.rejoinStorm.roomSize}; 300 for a mass reconnect of big rooms)
   --text-bytes N         message text length (default ${DEFAULT_SETTINGS.textBytes})
 
 Traffic goes only to the servers started here and to --url; point --url only at deployments you run.`;
@@ -62,6 +63,7 @@ export function parseCommandLine(argv: readonly string[]): BenchOptions | undefi
       placement: { type: 'string' },
       'idle-connections': { type: 'string' },
       'storm-clients': { type: 'string' },
+      'storm-room-size': { type: 'string' },
       'text-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -116,6 +118,7 @@ export function parseCommandLine(argv: readonly string[]): BenchOptions | undefi
     rejoinStorm: {
       ...base.rejoinStorm,
       clients: int('storm-clients', values['storm-clients'], base.rejoinStorm.clients),
+      roomSize: int('storm-room-size', values['storm-room-size'], base.rejoinStorm.roomSize),
     },
   };
   settings.saturation = { ...base.saturation, startRatePerS: settings.smallRooms.ratePerS };

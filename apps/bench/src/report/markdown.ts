@@ -49,6 +49,7 @@ const LAYOUTS: Record<'traffic' | 'idle' | 'storm', Column[]> = {
     { header: 'p99 ms', value: f('latencyP99Ms') },
     { header: 'max ms', value: f('latencyMaxMs') },
     { header: 'CPU µs/join', value: f('extra.cpuPerJoinUs') },
+    { header: 'presence frames/join', value: f('extra.presenceFramesPerJoin') },
     { header: 'CPU s (servers + Redis)', value: f('cpuTotalS') },
     { header: 'CPU s per process', value: perProcess },
   ],

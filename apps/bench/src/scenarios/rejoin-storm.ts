@@ -7,12 +7,13 @@ import { type Scenario, ScenarioSkipped } from './scenario';
 
 /**
  * N clients already connected to one gateway all send `room:join` at once, as after a gateway restart: joins per
- * second from the first join sent to the last ack, and each join's latency from that start.
+ * second from the first join sent to the last ack, each join's latency from that start, and the presence frames
+ * the clients received (`presence` and `presence:batch` events) per join: n² for rooms of n, told user by user.
  */
 export const rejoinStorm: Scenario = {
   id: 'rejoin-storm',
   describe: (s) =>
-    `${s.rejoinStorm.clients} clients on gateway 1 join rooms of ${s.rejoinStorm.roomSize} all at once; joins per second`,
+    `${s.rejoinStorm.clients} clients on gateway 1 join rooms of ${s.rejoinStorm.roomSize} all at once; joins per second, presence frames they cause`,
   layout: 'storm',
   headline: { key: 'extra.joinsPerS', label: 'joins per second', higherIsBetter: true },
   extraColumns: [],
@@ -24,6 +25,14 @@ export const rejoinStorm: Scenario = {
     const sockets = await connectClients([target.gateways[0]!.url], clients, {
       onConnected: (n) => n % 500 === 0 && context.status(`connected ${n}/${clients}`),
     });
+    let presenceFrames = 0;
+    const countFrame = () => {
+      presenceFrames += 1;
+    };
+    for (const socket of sockets) {
+      socket.on('presence', countFrame);
+      socket.on('presence:batch', countFrame);
+    }
     try {
       await sleep(context.settings.pauseMs);
       const latency = new LatencyRecorder();
@@ -52,6 +61,8 @@ export const rejoinStorm: Scenario = {
         }
       });
       const cpuReport = cpu.stop();
+      // Presence the storm caused that was still on its way (the last window's batch).
+      await sleep(context.settings.pauseMs);
       const elapsedS = (last - t0) / 1000;
       const measurement = {
         windowS: Math.round(elapsedS * 1000) / 1000,
@@ -69,6 +80,7 @@ export const rejoinStorm: Scenario = {
         extra: {
           joinsPerS: elapsedS > 0 ? Math.round(acked / elapsedS) : null,
           cpuPerJoinUs: cpuReport && acked > 0 ? Math.round((cpuReport.totalS * 1e6) / acked) : null,
+          presenceFramesPerJoin: acked > 0 ? Math.round((presenceFrames / acked) * 100) / 100 : null,
         },
       };
       latency.destroy();
