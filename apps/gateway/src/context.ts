@@ -13,6 +13,7 @@ import type { Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
 import type { Inboxes } from './rooms/inboxes';
 import type { PresenceAnnouncer } from './rooms/presence-announcer';
+import type { PresenceWatch } from './rooms/presence-delivery';
 
 export type ChorusServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -36,6 +37,8 @@ export interface GatewayContext {
   inflight: Inflight;
   /** Presence events out to the cluster, coalesced per room. */
   presenceAnnouncer: PresenceAnnouncer;
+  /** Presence heard for rooms whose joins are under way. */
+  presenceWatch: PresenceWatch;
   /** The inboxes of the users connected here: how notices for a user (a DM opened) reach their connections. */
   inboxes: Inboxes;
   /** Per-address limits: connections, sends, new rooms. */

@@ -32,7 +32,7 @@ import { createMetrics, type GatewayMetrics } from './metrics/metrics';
 import { attachPlainWebSocket } from './plain/plain-ws';
 import { Inboxes } from './rooms/inboxes';
 import { PresenceAnnouncer } from './rooms/presence-announcer';
-import { emitPresence } from './rooms/presence-delivery';
+import { emitPresence, PresenceWatch } from './rooms/presence-delivery';
 import { HEARTBEAT_INTERVAL_MS } from './rooms/presence-store';
 import { createRoomService, type RoomService } from './rooms/rooms.service';
 import { handleSocketConnections } from './socket/socket-connection';
@@ -215,6 +215,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
       onError: (room, error) =>
         logger.warn({ room, err: { message: error.message } }, 'presence not published'),
     }),
+    presenceWatch: new PresenceWatch(),
     inboxes: new Inboxes(deps.bus, logger),
     metrics,
   };
@@ -309,6 +310,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     presence: (changes) => {
       presenceFrames.inc();
       for (const { event, except } of changes) typing.presence(event, except);
+      ctx.presenceWatch.heard(changes);
       emitPresence(io, changes);
     },
     typing: (event, except) => {

@@ -8,6 +8,7 @@ import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
 import type { GatewayDeps } from '../deps';
 import { TokenBucket } from '../limits/token-bucket';
+import { PresenceWatch, withHeard } from './presence-delivery';
 import { MemoryPresenceStore } from './presence-store.memory';
 import { createRoomService } from './rooms.service';
 
@@ -37,6 +38,7 @@ function setup(options: { historyCap?: number } = {}) {
     retryMs: 10,
   });
   const presence = new MemoryPresenceStore();
+  const watch = new PresenceWatch();
   let afterReads = 0;
   let latestReads = 0;
   const after = store.after.bind(store);
@@ -54,6 +56,7 @@ function setup(options: { historyCap?: number } = {}) {
     presenceNode: 'gw-test',
     feed,
     presenceAnnouncer: { announce: () => {} },
+    presenceWatch: watch,
     addressLimiter: { take: () => {} },
   } as unknown as GatewayContext;
   const rooms = createRoomService(ctx);
@@ -80,6 +83,7 @@ function setup(options: { historyCap?: number } = {}) {
     store,
     feed,
     presence,
+    watch,
     rooms,
     connect,
     append,
@@ -339,5 +343,47 @@ describe('a resuming join (room:join with since)', () => {
     const result = await t.rooms.join(t.connect(), { room: 'r', since: { epoch, seq: 0 } });
     expect(result.recovered).toBe(true);
     expect(result.history).toEqual([]);
+  });
+});
+
+describe('the members a join answers with', () => {
+  const bob = { id: 'b', name: 'bob' };
+  const carol = { id: 'c', name: 'carol' };
+
+  it('include the presence the room heard while the join was under way, the joiner’s own aside', async () => {
+    const t = setup();
+    await t.presence.join({ room: 'r', connId: 'c-carol', user: carol, node: 'gw-test' });
+    const enter = t.presence.enter.bind(t.presence);
+    t.presence.enter = async (membership, limit) => {
+      const result = await enter(membership, limit);
+      // After the read, before the joiner hears the room: bob comes, carol goes, the joiner is announced.
+      t.watch.heard([
+        { event: { room: 'r', user: bob, state: 'joined' } },
+        { event: { room: 'r', user: carol, state: 'left' } },
+      ]);
+      t.watch.heard([{ event: { room: 'r', user: alice, state: 'joined' }, except: 'c1' }]);
+      t.watch.heard([{ event: { room: 'other', user: carol, state: 'joined' } }]);
+      return result;
+    };
+    const result = await t.rooms.join(t.connect(), { room: 'r' });
+    expect(result.members.map((u) => u.name).sort()).toEqual(['bob', 'n']);
+    expect(result.memberCount).toBe(2);
+    // Once the join is over, the room's presence reaches the connection live: nothing is watched any more.
+    t.watch.heard([{ event: { room: 'r', user: carol, state: 'joined' } }]);
+    expect(result.members.map((u) => u.name).sort()).toEqual(['bob', 'n']);
+  });
+
+  it('take the latest change per user, and from a sampled list only drop who left', () => {
+    const sample = { users: [alice, carol], count: 900 };
+    const heard = [
+      { event: { room: 'r', user: bob, state: 'joined' as const } },
+      { event: { room: 'r', user: carol, state: 'joined' as const } },
+      { event: { room: 'r', user: carol, state: 'left' as const } },
+    ];
+    expect(withHeard(sample, heard, 'x', 500)).toEqual({ users: [alice], count: 899 });
+    const full = { users: [alice, carol], count: 2 };
+    expect(withHeard(full, heard, 'x', 500)).toEqual({ users: [alice, bob], count: 2 });
+    expect(withHeard(full, heard, 'x', 2)).toEqual({ users: [alice], count: 1 });
+    expect(withHeard(full, [], 'x', 500)).toBe(full);
   });
 });

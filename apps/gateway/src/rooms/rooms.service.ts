@@ -8,8 +8,10 @@ import {
   type RoomsListResult,
 } from '@chorus/protocol';
 import { dmRoomName, roomAccess } from '../auth/room-access';
+import type { AnnouncedPresence } from '../bus/room-bus';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
+import { withHeard } from './presence-delivery';
 import type { PresenceChange } from './presence-store';
 
 const REPLAY_PAGE = 500;
@@ -128,6 +130,9 @@ export function createRoomService(ctx: GatewayContext): RoomService {
       // ack carries a gapless history, and the connection goes live in the same tick it is sent.
       const buffered: ChatMessage[] = [];
       const stopWatching = feed.watch(room, (message) => buffered.push(message));
+      // Likewise the presence heard until then, folded into the member list the ack carries.
+      const heard: AnnouncedPresence[] = [];
+      const stopHearing = ctx.presenceWatch.watch(room, (changes) => heard.push(...changes));
       let joined: PresenceChange | undefined;
       try {
         // The gateway hears the room from here on, so the history read below misses nothing.
@@ -173,10 +178,11 @@ export function createRoomService(ctx: GatewayContext): RoomService {
           }
         }
         conn.subscribe(room);
+        const current = withHeard(members, heard, conn.user.id, LIMITS.joinMembersMax);
         return {
           room,
-          members: members.users,
-          memberCount: members.count,
+          members: current.users,
+          memberCount: current.count,
           epoch: page.epoch,
           history,
           ...(since ? { recovered: resumed !== null } : {}),
@@ -198,6 +204,7 @@ export function createRoomService(ctx: GatewayContext): RoomService {
         throw error;
       } finally {
         stopWatching();
+        stopHearing();
       }
     },
 
