@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 10_000,
       readinessGraceMs: 10_000,
       maxSendsInFlight: 2000,
+      maxJoinsInFlight: 64,
       maxBufferedBytes: 4_194_304,
       addressLimits: {
         maxConnections: 1000,
@@ -97,6 +98,7 @@ describe('loadConfig', () => {
       SHUTDOWN_TIMEOUT_MS: '2500',
       READINESS_GRACE_MS: '1500',
       MAX_SENDS_IN_FLIGHT: '300',
+      MAX_JOINS_IN_FLIGHT: '16',
       MAX_BUFFERED_BYTES: '1048576',
       MAX_CONNECTIONS_PER_ADDRESS: '50',
       ADDRESS_SEND_RATE: '10',
@@ -138,6 +140,7 @@ describe('loadConfig', () => {
       shutdownTimeoutMs: 2500,
       readinessGraceMs: 1500,
       maxSendsInFlight: 300,
+      maxJoinsInFlight: 16,
       maxBufferedBytes: 1_048_576,
       addressLimits: {
         maxConnections: 50,

@@ -7,6 +7,7 @@ import { DEFAULT_TRUSTED_PROXIES } from './http/client-address';
 import { DEFAULT_ADDRESS_LIMITS } from './limits/address-limiter';
 import { DEFAULT_REQUEST_LIMITS } from './limits/request-budget';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './limits/slow-consumers';
+import { DEFAULT_MAX_JOINS_IN_FLIGHT } from './rooms/rooms.service';
 import { DEFAULT_TYPING_MAX_ROOM_SIZE } from './typing/typing.service';
 
 /** Everything the gateway reads from its environment, parsed once at start. See README "Configuration". */
@@ -81,6 +82,8 @@ export interface Config {
   maxBufferedBytes: number;
   /** `MAX_SENDS_IN_FLIGHT` (default 2000): sends this gateway may have waiting on Redis; more get `RATE_LIMITED`. */
   maxSendsInFlight: number;
+  /** `MAX_JOINS_IN_FLIGHT` (default 64): joins this gateway works on at once; more wait their turn. */
+  maxJoinsInFlight: number;
   /**
    * `READINESS_GRACE_MS` (default 10000): how long Redis may be in trouble before `/readyz` turns 503, so a
    * short stall of the shared store does not take every gateway out of the balancer at once.
@@ -187,6 +190,7 @@ const EnvSchema = z.object({
   REQUEST_RATE_BURST: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.burst),
   MAX_REQUESTS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_REQUEST_LIMITS.maxInflight),
   MAX_SENDS_IN_FLIGHT: int(1, 1_000_000).default(DEFAULT_MAX_SENDS_IN_FLIGHT),
+  MAX_JOINS_IN_FLIGHT: int(1, 100_000).default(DEFAULT_MAX_JOINS_IN_FLIGHT),
   MAX_CONNECTIONS_PER_ADDRESS: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.maxConnections),
   ADDRESS_SEND_RATE: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.sends.perSecond),
   ADDRESS_SEND_BURST: int(1, 10_000_000).default(DEFAULT_ADDRESS_LIMITS.sends.burst),
@@ -296,6 +300,7 @@ export function loadConfig(
       maxInflight: e.MAX_REQUESTS_IN_FLIGHT,
     }),
     maxSendsInFlight: e.MAX_SENDS_IN_FLIGHT,
+    maxJoinsInFlight: e.MAX_JOINS_IN_FLIGHT,
     maxBufferedBytes: e.MAX_BUFFERED_BYTES,
     addressLimits: Object.freeze({
       maxConnections: e.MAX_CONNECTIONS_PER_ADDRESS,

@@ -18,6 +18,8 @@ export interface Connection {
   readonly rooms: Set<string>;
   readonly log: Logger;
   readonly limiter: TokenBucket;
+  /** True once the client is gone: work queued for it (a join waiting its turn) is dropped. */
+  readonly closed: boolean;
   subscribe(room: string): void;
   unsubscribe(room: string): void;
 }

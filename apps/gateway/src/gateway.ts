@@ -69,6 +69,8 @@ export interface GatewayOptions {
   maxBufferedBytes?: number | undefined;
   /** Sends this gateway may have waiting on Redis at once; more are answered `RATE_LIMITED` (default 2000). */
   maxSendsInFlight?: number | undefined;
+  /** Joins this gateway works on at once; more wait their turn (default 64). */
+  maxJoinsInFlight?: number | undefined;
   /** How long Redis may be in trouble before `/readyz` turns 503 (default 10 s; see `Readiness`). */
   readinessGraceMs?: number | undefined;
   /**
@@ -220,7 +222,7 @@ export function createGateway(httpServer: HttpServer, deps: GatewayDeps, options
     metrics,
   };
   const typing = createTypingService(deps.bus, logger, { maxRoomSize: options.typingMaxRoomSize });
-  const roomService = createRoomService(ctx);
+  const roomService = createRoomService(ctx, { maxJoinsInFlight: options.maxJoinsInFlight });
   // The typing size cap reads the member count each Socket.IO join already fetched: no Redis read per keystroke.
   const rooms: RoomService = {
     ...roomService,

@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     requestLimits: config.requestLimits,
     readinessGraceMs: config.readinessGraceMs,
     maxSendsInFlight: config.maxSendsInFlight,
+    maxJoinsInFlight: config.maxJoinsInFlight,
     maxBufferedBytes: config.maxBufferedBytes,
     addressLimits: config.addressLimits,
     trustedProxies: config.trustedProxies,

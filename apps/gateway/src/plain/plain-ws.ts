@@ -128,6 +128,9 @@ export function attachPlainWebSocket(httpServer: HttpServer, ctx: GatewayContext
       limiter: new TokenBucket(options.rateLimit),
       subscribe: (r) => options.sinks.add(r, sink),
       unsubscribe: (r) => options.sinks.remove(r, sink),
+      get closed() {
+        return ws.readyState !== ws.OPEN;
+      },
     };
     const sendError = (error: unknown) => {
       const { code, message } = toAckError(error, connLog, 'plain:message');

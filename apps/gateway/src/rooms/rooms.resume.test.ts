@@ -20,11 +20,11 @@ const silent = pino({ level: 'silent' });
  * feed miss what is appended (pub/sub lagging or down); `hooks` run inside the join's reads, to play what the
  * feed delivers while a join is under way.
  */
-function setup(options: { historyCap?: number } = {}) {
+function setup(options: { historyCap?: number; maxJoinsInFlight?: number } = {}) {
   let muted = false;
   const delivered: ChatMessage[] = [];
   const store = new MemoryMessageStore({
-    ...options,
+    historyCap: options.historyCap,
     publish: (message) => {
       if (!muted) feed.message(message);
     },
@@ -59,9 +59,9 @@ function setup(options: { historyCap?: number } = {}) {
     presenceWatch: watch,
     addressLimiter: { take: () => {} },
   } as unknown as GatewayContext;
-  const rooms = createRoomService(ctx);
+  const rooms = createRoomService(ctx, { maxJoinsInFlight: options.maxJoinsInFlight });
   let n = 0;
-  const connect = (): Connection => ({
+  const connect = (): Connection & { closed: boolean } => ({
     id: `c${++n}`,
     user: alice,
     grants: [],
@@ -69,6 +69,7 @@ function setup(options: { historyCap?: number } = {}) {
     rooms: new Set(),
     log: silent,
     limiter: new TokenBucket({ perSecond: 100, burst: 100 }),
+    closed: false,
     subscribe: () => {},
     unsubscribe: () => {},
   });
@@ -385,5 +386,51 @@ describe('the members a join answers with', () => {
     expect(withHeard(full, heard, 'x', 500)).toEqual({ users: [alice, bob], count: 2 });
     expect(withHeard(full, heard, 'x', 2)).toEqual({ users: [alice], count: 1 });
     expect(withHeard(full, [], 'x', 500)).toBe(full);
+  });
+});
+
+describe('joins and the connection closing', () => {
+  it('drops a join whose connection closed while it waited its turn, and records nothing for it', async () => {
+    const t = setup({ maxJoinsInFlight: 1 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const enter = t.presence.enter.bind(t.presence);
+    t.presence.enter = async (membership, limit) => {
+      if (membership.connId === 'c1') await held;
+      return enter(membership, limit);
+    };
+    const first = t.connect();
+    const second = t.connect();
+    const joining = t.rooms.join(first, { room: 'r' });
+    const waiting = t.rooms.join(second, { room: 'r' });
+    await new Promise((resolve) => setImmediate(resolve));
+    second.closed = true;
+    await t.rooms.leaveAll(second);
+    release();
+    await joining;
+    await expect(waiting).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(second.rooms.size).toBe(0);
+    expect((await t.presence.members('r', 10)).count).toBe(1);
+  });
+
+  it('takes back the membership of a connection that closed while its join was under way', async () => {
+    const t = setup();
+    const conn = t.connect();
+    const enter = t.presence.enter.bind(t.presence);
+    t.presence.enter = async (membership, limit) => {
+      // The client goes, and its leave runs, before the membership is written.
+      conn.closed = true;
+      await t.rooms.leaveAll(conn);
+      return enter(membership, limit);
+    };
+    await expect(t.rooms.join(conn, { room: 'r' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await t.presence.members('r', 10)).count).toBe(0);
+    expect(conn.rooms.size).toBe(0);
+    // The room was tracked once and untracked once: another member's join still hears the room.
+    const other = t.connect();
+    await t.rooms.join(other, { room: 'r' });
+    await t.append('after');
+    expect(t.delivered.map((m) => m.text)).toContain('after');
   });
 });

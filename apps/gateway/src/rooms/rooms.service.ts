@@ -11,6 +11,7 @@ import { dmRoomName, roomAccess } from '../auth/room-access';
 import type { AnnouncedPresence } from '../bus/room-bus';
 import type { Connection } from '../connection';
 import type { GatewayContext } from '../context';
+import { ConcurrencyGate } from '../limits/concurrency-gate';
 import { withHeard } from './presence-delivery';
 import type { PresenceChange } from './presence-store';
 
@@ -38,8 +39,15 @@ export interface RoomService {
   list(request: { cursor?: number | undefined; limit?: number | undefined }): Promise<RoomsListResult>;
 }
 
-export function createRoomService(ctx: GatewayContext): RoomService {
+/** Joins one gateway works on at once (`MAX_JOINS_IN_FLIGHT`); more wait their turn (see `ConcurrencyGate`). */
+export const DEFAULT_MAX_JOINS_IN_FLIGHT = 64;
+
+export function createRoomService(
+  ctx: GatewayContext,
+  { maxJoinsInFlight = DEFAULT_MAX_JOINS_IN_FLIGHT }: { maxJoinsInFlight?: number } = {},
+): RoomService {
   const { deps, presenceNode: nodeId } = ctx;
+  const joins = new ConcurrencyGate(maxJoinsInFlight);
   const { presence, messages } = deps;
   const { feed } = ctx;
 
@@ -114,99 +122,107 @@ export function createRoomService(ctx: GatewayContext): RoomService {
     timer.unref();
   }
 
+  async function join(
+    conn: Connection,
+    { room, since }: { room: string; since?: Position | undefined },
+  ): Promise<RoomJoinResult> {
+    // The client left while its join waited its turn: nobody to answer, nothing to record.
+    if (conn.closed) throw new ChorusError('UNAVAILABLE', 'the connection closed');
+    roomAccess.check(conn, room);
+    const already = conn.rooms.has(room);
+    if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
+      throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
+    }
+    let subscribed = Promise.resolve();
+    if (!already) {
+      conn.rooms.add(room);
+      subscribed = feed.track(room);
+    }
+    // Buffer what the feed delivers while the history is read, then append what the read did not see: the
+    // ack carries a gapless history, and the connection goes live in the same tick it is sent.
+    const buffered: ChatMessage[] = [];
+    const stopWatching = feed.watch(room, (message) => buffered.push(message));
+    // Likewise the presence heard until then, folded into the member list the ack carries.
+    const heard: AnnouncedPresence[] = [];
+    const stopHearing = ctx.presenceWatch.watch(room, (changes) => heard.push(...changes));
+    let joined: PresenceChange | undefined;
+    try {
+      // The gateway hears the room from here on, so the history read below misses nothing.
+      await subscribed;
+      // The membership (with the member list) and the history are read at once: one round trip each, side by
+      // side. Both are awaited before anything is decided, so a failure of either leaves no membership behind.
+      const membership = { room, connId: conn.id, user: conn.user, node: nodeId };
+      const [entered, read] = await Promise.allSettled([
+        presence.enter(membership, LIMITS.joinMembersMax),
+        since
+          ? replay(room, since).then(async (resumed) => ({
+              resumed,
+              page: resumed ?? (await messages.latest(room, LIMITS.joinHistory)),
+            }))
+          : messages.latest(room, LIMITS.joinHistory).then((page) => ({ resumed: null, page })),
+      ]);
+      if (entered.status === 'fulfilled') joined = entered.value.change;
+      if (entered.status === 'rejected') throw entered.reason;
+      if (read.status === 'rejected') throw read.reason;
+      const members = entered.value.members;
+      const { resumed, page } = read.value;
+      const change = entered.value.change;
+      // Nobody else here and nothing said yet: this join brings the room into being, from the address's budget.
+      if (!already && members.count <= 1 && page.messages.length === 0 && !since) {
+        ctx.addressLimiter.take('newRooms', conn.address);
+      }
+      if (change.connection) conn.log.info({ room }, 'joined room');
+      // A user is announced when their first connection comes in, wherever it is; another tab is not news.
+      if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
+      const history = [...page.messages];
+      let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
+      feed.seen(room, page.epoch, last);
+      // The read may be ahead of what this gateway's feed has handed out (pub/sub lags the log a little,
+      // or the feed is catching up): go live only once the feed got there, or it would hand this connection
+      // again what the ack carries.
+      if (!(await feed.reached(room, page.epoch, last, FEED_CATCH_UP_MS))) {
+        throw new ChorusError('UNAVAILABLE', 'the room feed is behind; retry the join');
+      }
+      for (const message of buffered) {
+        if (message.epoch === page.epoch && message.seq === last + 1) {
+          history.push(message);
+          last = message.seq;
+        }
+      }
+      // It left while this join was under way: its leave may have run before the membership was written, so
+      // the failure path takes the membership back (a leave of what is gone already changes nothing).
+      if (conn.closed) throw new ChorusError('UNAVAILABLE', 'the connection closed');
+      conn.subscribe(room);
+      const current = withHeard(members, heard, conn.user.id, LIMITS.joinMembersMax);
+      return {
+        room,
+        members: current.users,
+        memberCount: current.count,
+        epoch: page.epoch,
+        history,
+        ...(since ? { recovered: resumed !== null } : {}),
+      };
+    } catch (error) {
+      // Unless a leave (the connection closing) took the room back meanwhile, and untracked it already.
+      if (!already && conn.rooms.delete(room)) feed.untrack(room);
+      // A join that failed leaves no membership behind (the caller may retry it).
+      if (joined?.connection) {
+        presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId }).then(
+          (change) => {
+            if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
+          },
+          () => {},
+        );
+      }
+      throw error;
+    } finally {
+      stopWatching();
+      stopHearing();
+    }
+  }
+
   return {
-    async join(conn, { room, since }) {
-      roomAccess.check(conn, room);
-      const already = conn.rooms.has(room);
-      if (!already && conn.rooms.size >= LIMITS.roomsPerSocket) {
-        throw new ChorusError('FORBIDDEN', `a connection may be in at most ${LIMITS.roomsPerSocket} rooms`);
-      }
-      let subscribed = Promise.resolve();
-      if (!already) {
-        conn.rooms.add(room);
-        subscribed = feed.track(room);
-      }
-      // Buffer what the feed delivers while the history is read, then append what the read did not see: the
-      // ack carries a gapless history, and the connection goes live in the same tick it is sent.
-      const buffered: ChatMessage[] = [];
-      const stopWatching = feed.watch(room, (message) => buffered.push(message));
-      // Likewise the presence heard until then, folded into the member list the ack carries.
-      const heard: AnnouncedPresence[] = [];
-      const stopHearing = ctx.presenceWatch.watch(room, (changes) => heard.push(...changes));
-      let joined: PresenceChange | undefined;
-      try {
-        // The gateway hears the room from here on, so the history read below misses nothing.
-        await subscribed;
-        // The membership (with the member list) and the history are read at once: one round trip each, side by
-        // side. Both are awaited before anything is decided, so a failure of either leaves no membership behind.
-        const membership = { room, connId: conn.id, user: conn.user, node: nodeId };
-        const [entered, read] = await Promise.allSettled([
-          presence.enter(membership, LIMITS.joinMembersMax),
-          since
-            ? replay(room, since).then(async (resumed) => ({
-                resumed,
-                page: resumed ?? (await messages.latest(room, LIMITS.joinHistory)),
-              }))
-            : messages.latest(room, LIMITS.joinHistory).then((page) => ({ resumed: null, page })),
-        ]);
-        if (entered.status === 'fulfilled') joined = entered.value.change;
-        if (entered.status === 'rejected') throw entered.reason;
-        if (read.status === 'rejected') throw read.reason;
-        const members = entered.value.members;
-        const { resumed, page } = read.value;
-        const change = entered.value.change;
-        // Nobody else here and nothing said yet: this join brings the room into being, from the address's budget.
-        if (!already && members.count <= 1 && page.messages.length === 0 && !since) {
-          ctx.addressLimiter.take('newRooms', conn.address);
-        }
-        if (change.connection) conn.log.info({ room }, 'joined room');
-        // A user is announced when their first connection comes in, wherever it is; another tab is not news.
-        if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'joined' }, conn.id);
-        const history = [...page.messages];
-        let last = history.at(-1)?.seq ?? (resumed ? since!.seq : 0);
-        feed.seen(room, page.epoch, last);
-        // The read may be ahead of what this gateway's feed has handed out (pub/sub lags the log a little,
-        // or the feed is catching up): go live only once the feed got there, or it would hand this connection
-        // again what the ack carries.
-        if (!(await feed.reached(room, page.epoch, last, FEED_CATCH_UP_MS))) {
-          throw new ChorusError('UNAVAILABLE', 'the room feed is behind; retry the join');
-        }
-        for (const message of buffered) {
-          if (message.epoch === page.epoch && message.seq === last + 1) {
-            history.push(message);
-            last = message.seq;
-          }
-        }
-        conn.subscribe(room);
-        const current = withHeard(members, heard, conn.user.id, LIMITS.joinMembersMax);
-        return {
-          room,
-          members: current.users,
-          memberCount: current.count,
-          epoch: page.epoch,
-          history,
-          ...(since ? { recovered: resumed !== null } : {}),
-        };
-      } catch (error) {
-        if (!already) {
-          conn.rooms.delete(room);
-          feed.untrack(room);
-        }
-        // A join that failed leaves no membership behind (the caller may retry it).
-        if (joined?.connection) {
-          presence.leave({ room, connId: conn.id, user: conn.user, node: nodeId }).then(
-            (change) => {
-              if (change.user) ctx.presenceAnnouncer.announce({ room, user: conn.user, state: 'left' });
-            },
-            () => {},
-          );
-        }
-        throw error;
-      } finally {
-        stopWatching();
-        stopHearing();
-      }
-    },
+    join: (conn, request) => joins.run(() => join(conn, request)),
 
     leave,
 

@@ -73,6 +73,10 @@ class SocketIoConnection implements Connection {
     return this.#limiter;
   }
 
+  get closed(): boolean {
+    return this.#socket.disconnected;
+  }
+
   subscribe(room: string): void {
     void this.#socket.join(room);
   }
