@@ -1,23 +1,18 @@
 import { HistoryGetSchema, MessageSendSchema } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import { sharedAck } from '../socket/ack';
-import { connectionOf } from '../socket/connections';
+import { connectionOf, oncePer } from '../socket/connections';
 import type { ChatService } from './chat.service';
 
-type ChatHandlers = ReturnType<typeof chatHandlers>;
-
-const handlersByService = new WeakMap<ChatService, ChatHandlers>();
+/** The listeners, made once per service and shared by every socket. */
+const handlersOf = oncePer(chatHandlers);
 
 /**
  * Registers `message:send` and `history:get`. The listeners are made once per service and shared by every
  * socket, which finds its connection (see `attachConnection`) through `this`.
  */
 export function registerChatHandlers(socket: Socket, chat: ChatService): void {
-  let handlers = handlersByService.get(chat);
-  if (!handlers) {
-    handlers = chatHandlers(chat);
-    handlersByService.set(chat, handlers);
-  }
+  const handlers = handlersOf(chat);
   socket.on('message:send', handlers.send);
   socket.on('history:get', handlers.history);
 }

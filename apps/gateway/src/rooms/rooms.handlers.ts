@@ -1,23 +1,18 @@
 import { DmOpenSchema, RoomJoinSchema, RoomLeaveSchema, RoomsListSchema } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import { sharedAck } from '../socket/ack';
-import { connectionOf } from '../socket/connections';
+import { connectionOf, oncePer } from '../socket/connections';
 import type { RoomService } from './rooms.service';
 
-type RoomHandlers = ReturnType<typeof roomHandlers>;
-
-const handlersByService = new WeakMap<RoomService, RoomHandlers>();
+/** The listeners, made once per service and shared by every socket. */
+const handlersOf = oncePer(roomHandlers);
 
 /**
  * Registers `room:join`, `room:leave`, `rooms:list` and `dm:open`. The listeners are made once per service and
  * shared by every socket, which finds its connection (see `attachConnection`) through `this`.
  */
 export function registerRoomHandlers(socket: Socket, rooms: RoomService): void {
-  let handlers = handlersByService.get(rooms);
-  if (!handlers) {
-    handlers = roomHandlers(rooms);
-    handlersByService.set(rooms, handlers);
-  }
+  const handlers = handlersOf(rooms);
   socket.on('room:join', handlers.join);
   socket.on('room:leave', handlers.leave);
   socket.on('rooms:list', handlers.list);

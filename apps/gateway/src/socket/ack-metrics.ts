@@ -1,11 +1,12 @@
 import { isClientEvent } from '@chorus/protocol';
 import type { Socket } from 'socket.io';
 import type { GatewayMetrics } from '../metrics/metrics';
+import { oncePer } from './connections';
 
 type Middleware = Parameters<Socket['use']>[0];
 
 /** One middleware per metrics registry, shared by every socket: it keeps no per-socket state. */
-const observers = new WeakMap<GatewayMetrics, Middleware>();
+const observerOf = oncePer(ackObserver);
 
 /**
  * Socket middleware, registered before the event guard: times every request from arrival to its ack, by event
@@ -13,12 +14,7 @@ const observers = new WeakMap<GatewayMetrics, Middleware>();
  * It wraps the ack in place, which is the function the guard and the handler then receive.
  */
 export function observeAcks(socket: Socket, metrics: GatewayMetrics): void {
-  let observer = observers.get(metrics);
-  if (!observer) {
-    observer = ackObserver(metrics);
-    observers.set(metrics, observer);
-  }
-  socket.use(observer);
+  socket.use(observerOf(metrics));
 }
 
 function ackObserver(metrics: GatewayMetrics): Middleware {

@@ -17,3 +17,19 @@ export function attachConnection(socket: Socket, conn: Connection): void {
 export function connectionOf(socket: Socket): Connection | undefined {
   return connections.get(socket);
 }
+
+/**
+ * `make(key)` made once per key (a service, a metrics registry) and kept as long as the key: what the listeners
+ * of every socket share.
+ */
+export function oncePer<K extends object, V>(make: (key: K) => V): (key: K) => V {
+  const made = new WeakMap<K, V>();
+  return (key) => {
+    let value = made.get(key);
+    if (value === undefined) {
+      value = make(key);
+      made.set(key, value);
+    }
+    return value;
+  };
+}
