@@ -59,7 +59,7 @@ export function useHandshake(
         handshakeError('INVALID_PAYLOAD', `invalid auth${path ? `.${path}` : ''}: ${issue?.message}`),
       );
     }
-    const address = addresses.get(socket.conn) ?? clientAddress(socket.request, proxies);
+    const address = addresses.get(socket.conn) ?? socket.conn.remoteAddress;
     auth
       .authenticate(parsed.data)
       .then(async (identity) => {
