@@ -195,4 +195,29 @@ describe('the chat app in a browser', () => {
     await screenshot(page, 'phone-dark-rooms');
     expect(browser.pageErrors).toEqual([]);
   });
+
+  it('sums up users who come at once in one notice, and lists every one of them', async () => {
+    const [gw1, gw2] = await startGateways();
+    const alice = await openApp(gw1!, 'alice', 'crowd');
+    const names = ['ann', 'ben', 'cat', 'dov', 'eli', 'fay'];
+    const crowd = await Promise.all(names.map((name) => connectClient(gw2!.url, { name })));
+    await Promise.all(crowd.map((c) => c.ok('room:join', { room: 'crowd' })));
+    for (const name of names) await alice.locator('#member-list li').filter({ hasText: name }).waitFor();
+    // The first one is announced at once, the others in a frame or two, each frame one line ("ben, cat and 3
+    // others joined"): every name is accounted for, in fewer lines than users.
+    const joinedNotices = async () =>
+      (await alice.locator('#messages li.notice').allTextContents()).filter((n) => n.includes('joined'));
+    await expect
+      .poll(
+        async () => {
+          const text = (await joinedNotices()).join(' ');
+          const named = names.filter((n) => text.includes(n)).length;
+          const counted = [...text.matchAll(/and (\d+) others/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+          return named + counted;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(names.length);
+    expect((await joinedNotices()).length).toBeLessThan(names.length);
+  });
 });

@@ -7,7 +7,7 @@ import {
   type RoomSummary,
   type User,
 } from '@chorus/protocol';
-import { mentionsMe } from './format';
+import { mentionsMe, presenceNotice } from './format';
 import { savedGuestToken, saveGuestToken } from './identity';
 import { Timeline, type TimelineChange } from './timeline';
 
@@ -168,19 +168,38 @@ export function openChat(options: { name: string }, listener: ChatListener): Cha
     for (const user of event.members) state.members.set(user.id, user);
     listener.members(event.room);
   });
+  // Who came and went in this turn, per room: the SDK reports a batch (a mass reconnect) user by user, in one
+  // turn, and the page redraws the member list and writes a notice once for all of them.
+  const presenceTurn = new Map<string, { joined: string[]; left: string[] }>();
+  const endPresenceTurn = (room: string) => {
+    const names = presenceTurn.get(room);
+    presenceTurn.delete(room);
+    const state = rooms.get(room);
+    if (!names || !state) return;
+    listener.members(room);
+    for (const kind of ['left', 'joined'] as const) {
+      if (names[kind].length === 0) continue;
+      const notice: Notice = {
+        afterSeq: state.timeline.lastSeq(),
+        text: presenceNotice(names[kind], kind),
+        ts: Date.now(),
+      };
+      state.notices.push(notice);
+      listener.notice(room, notice);
+    }
+  };
   client.on('presence', (event) => {
     const state = rooms.get(event.room);
     if (!state) return;
     if (event.state === 'joined') state.members.set(event.user.id, event.user);
     else state.members.delete(event.user.id);
-    listener.members(event.room);
-    const notice: Notice = {
-      afterSeq: state.timeline.lastSeq(),
-      text: `${event.user.name} ${event.state === 'joined' ? 'joined' : 'left'}`,
-      ts: Date.now(),
-    };
-    state.notices.push(notice);
-    listener.notice(event.room, notice);
+    let names = presenceTurn.get(event.room);
+    if (!names) {
+      names = { joined: [], left: [] };
+      presenceTurn.set(event.room, names);
+      queueMicrotask(() => endPresenceTurn(event.room));
+    }
+    names[event.state].push(event.user.name);
   });
   // Someone opened a direct conversation with this user: it joins the sidebar, named after them.
   client.on('dm', (event) => {

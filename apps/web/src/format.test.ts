@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayKey, dayLabel, mentionsMe, safeHref, tokenize } from './format';
+import { dayKey, dayLabel, mentionsMe, presenceNotice, safeHref, tokenize } from './format';
 
 describe('message text', () => {
   it('makes links of http and https URLs only, leaving sentence punctuation outside', () => {
@@ -34,5 +34,15 @@ describe('message text', () => {
     expect(dayLabel(now - 86_400_000, now)).toBe('Yesterday');
     expect(dayLabel(new Date(2025, 0, 5).getTime(), now)).toMatch(/2025/);
     expect(dayKey(new Date(2026, 0, 2, 23, 59).getTime())).toBe('2026-01-02');
+  });
+});
+
+describe('presence notices', () => {
+  it('name one, two or three users, and count the rest', () => {
+    expect(presenceNotice(['bob'], 'joined')).toBe('bob joined');
+    expect(presenceNotice(['bob', 'carol'], 'left')).toBe('bob and carol left');
+    expect(presenceNotice(['bob', 'carol', 'dan'], 'joined')).toBe('bob, carol and dan joined');
+    expect(presenceNotice(['bob', 'carol', 'dan', 'eve'], 'joined')).toBe('bob, carol and 2 others joined');
+    expect(presenceNotice(['a', 'b', 'c', 'd', 'e', 'f'], 'left')).toBe('a, b and 4 others left');
   });
 });

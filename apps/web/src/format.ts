@@ -86,3 +86,19 @@ export function dayLabel(ts: number, now = Date.now()): string {
 
 /** Messages from the same sender within this long of each other are shown as one group. */
 export const GROUP_WINDOW_MS = 5 * 60_000;
+
+/**
+ * One line for users who came or went together (the SDK reports a mass reconnect's users one by one, in the same
+ * turn): "bob joined", "bob and carol left", "bob, carol and 3 others joined".
+ */
+export function presenceNotice(names: readonly string[], state: 'joined' | 'left'): string {
+  const shown = names.length <= 3 ? names : names.slice(0, 2);
+  const rest = names.length - shown.length;
+  const who =
+    rest > 0
+      ? `${shown.join(', ')} and ${rest} others`
+      : shown.length > 1
+        ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}`
+        : (shown[0] ?? '');
+  return `${who} ${state}`;
+}
