@@ -11,7 +11,7 @@ export class ConcurrencyGate {
   readonly #max: number;
   readonly #maxWaiting: number;
   readonly #waiting: (() => void)[] = [];
-  /** Index of the next waiter to admit (the queue is trimmed once drained, not shifted per call). */
+  /** Index of the next waiter to admit (the front is trimmed in halves, not shifted per admission). */
   #head = 0;
   #running = 0;
 
@@ -53,8 +53,10 @@ export class ConcurrencyGate {
     }
     // The place goes straight to the next waiter: `running` stays as it is.
     this.#head += 1;
-    if (this.#head === this.#waiting.length) {
-      this.#waiting.length = 0;
+    // Admitted waiters are dropped from the front once they are half the queue, so a queue that never empties
+    // (joins arriving as fast as they are served) does not keep every waiter it ever had.
+    if (this.#head * 2 >= this.#waiting.length) {
+      this.#waiting.splice(0, this.#head);
       this.#head = 0;
     }
     next();
