@@ -5,7 +5,10 @@ import { type AddressLimitStore, CONNECTION_COUNT_TTL_MS } from './address-limit
 // Layout: every key of an address carries the hash tag {lim:<address>}, so each script touches one slot.
 //   <p>{lim:<a>}:nodes              set     gateways (incarnations) that hold connections of the address
 //   <p>{lim:<a>}:conn:<node>        string  how many they hold, expiring unless re-asserted
-//   <p>{lim:<a>}:<kind>:<window>    string  the budget the address used in that window, expiring after it
+// Budgets are kept in USAGE_BUCKETS hashes per kind and window, an address (or user) in the bucket its name
+// hashes to, so a flush costs one script per bucket (and per ADDS_PER_SCRIPT addresses), not one per address,
+// which made it one script per message when every sender is a different user:
+//   <p>{limb:<b>}:<kind>:<window>   hash    address → the budget it used in that window, expiring after it
 
 // Counts the live holders' connections (pruning expired ones) and takes one more if under ARGV[3].
 const OPEN_LUA = `
@@ -33,17 +36,33 @@ redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 `;
 
+// ARGV[1] is the TTL, then address and amount pairs; answers each address's total in the same order.
 const ADD_LUA = `
-local total = redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return total
+local totals = {}
+for i = 2, #ARGV, 2 do
+  totals[#totals + 1] = redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return totals
 `;
+
+/** How many hashes (and so slots) one kind's budget is spread over in a window. */
+export const USAGE_BUCKETS = 8;
+/** Most addresses one script adds, so that a huge flush does not hold Redis up in one script. */
+const ADDS_PER_SCRIPT = 256;
+
+/** The bucket `name` belongs to: FNV-1a over its UTF-16 code units. */
+export function usageBucket(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % USAGE_BUCKETS;
+}
 
 type ScriptedRedis = RedisClient & {
   chorusLimitOpen(...args: (string | number)[]): Promise<number>;
   chorusLimitClose(...args: string[]): Promise<null>;
   chorusLimitRefresh(...args: (string | number)[]): Promise<null>;
-  chorusLimitAdd(...args: (string | number)[]): Promise<number>;
+  chorusLimitAdd(...args: (string | number)[]): Promise<number[]>;
 };
 
 /** Per-address limits in Redis, shared by every gateway of the cluster. */
@@ -99,15 +118,35 @@ export class RedisAddressLimitStore implements AddressLimitStore {
   }
 
   async add(kind: string, window: number, windowMs: number, usage: ReadonlyMap<string, number>) {
-    const entries = [...usage];
-    const totals = await withRedis(() =>
+    // One script per bucket's chunk of at most ADDS_PER_SCRIPT addresses; `open` is each bucket's last chunk.
+    const chunks: { bucket: number; entries: [string, number][] }[] = [];
+    const open = new Map<number, [string, number][]>();
+    for (const entry of usage) {
+      const bucket = usageBucket(entry[0]);
+      let entries = open.get(bucket);
+      if (!entries || entries.length === ADDS_PER_SCRIPT) {
+        entries = [];
+        open.set(bucket, entries);
+        chunks.push({ bucket, entries });
+      }
+      entries.push(entry);
+    }
+    const answers = await withRedis(() =>
       Promise.all(
-        entries.map(([address, amount]) =>
-          this.#redis.chorusLimitAdd(`${this.#base(address)}${kind}:${window}`, amount, windowMs * 2),
+        chunks.map(({ bucket, entries }) =>
+          this.#redis.chorusLimitAdd(
+            `${this.#prefix}{limb:${bucket}}:${kind}:${window}`,
+            windowMs * 2,
+            ...entries.flat(),
+          ),
         ),
       ),
     );
-    return new Map(entries.map(([address], i) => [address, Number(totals[i])]));
+    const totals = new Map<string, number>();
+    chunks.forEach(({ entries }, i) => {
+      for (const [j, [address]] of entries.entries()) totals.set(address, Number(answers[i]?.[j]));
+    });
+    return totals;
   }
 
   #base(address: string): string {

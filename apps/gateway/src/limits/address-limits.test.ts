@@ -3,7 +3,7 @@ import { useRedis } from '../../../../test/support/hooks';
 import { uniquePrefix } from '../../../../test/support/redis';
 import type { AddressLimitStore } from './address-limits';
 import { MemoryAddressLimitStore } from './address-limits.memory';
-import { RedisAddressLimitStore } from './address-limits.redis';
+import { RedisAddressLimitStore, USAGE_BUCKETS, usageBucket } from './address-limits.redis';
 
 const redis = useRedis();
 
@@ -80,12 +80,36 @@ describe('RedisAddressLimitStore', () => {
     expect(await connection.smembers(`${prefix}{lim:a}:nodes`)).toEqual(['gw-1']);
     expect(await store.open('a', 'gw-2', 2)).toBe(true);
     expect(await store.open('a', 'gw-2', 2)).toBe(false);
-    const usage = `${prefix}{lim:a}:sends:9`;
+    const usage = `${prefix}{limb:${usageBucket('a')}}:sends:9`;
     await store.add('sends', 9, 1_000, new Map([['a', 1]]));
     expect(await connection.pttl(usage)).toBeGreaterThan(1_500);
     // A second store on the same connection shares its scripts.
     const again = new RedisAddressLimitStore(connection, { prefix });
     expect(await again.add('sends', 9, 1_000, new Map([['a', 1]]))).toEqual(new Map([['a', 2]]));
+  });
+
+  it('adds the usage of many addresses in a few hashes, not a key (and a script) per address', async () => {
+    const connection = redis.connect();
+    const prefix = uniquePrefix('lim');
+    const store = new RedisAddressLimitStore(connection, { prefix });
+    const usage = new Map(
+      Array.from({ length: 3_000 }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, (i % 7) + 1]),
+    );
+    const first = await store.add('userSends', 3, 2_000, usage);
+    expect(first).toEqual(usage);
+    const second = await store.add('userSends', 3, 2_000, usage);
+    expect(second).toEqual(new Map([...usage].map(([address, amount]) => [address, amount * 2])));
+    const keys = await connection.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(USAGE_BUCKETS / 2);
+    expect(keys.length).toBeLessThanOrEqual(USAGE_BUCKETS);
+    for (const key of keys) expect(key).toMatch(/^.*\{limb:\d+\}:userSends:3$/);
+    // Buckets of another window or kind are apart.
+    expect(await store.add('sends', 3, 2_000, new Map([['10.0.0.1', 1]]))).toEqual(
+      new Map([['10.0.0.1', 1]]),
+    );
+    expect(await store.add('userSends', 4, 2_000, new Map([['10.0.0.1', 1]]))).toEqual(
+      new Map([['10.0.0.1', 1]]),
+    );
   });
 
   it('reports Redis being away as UNAVAILABLE', async () => {
