@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { type ChatMessage, toUser } from '@chorus/protocol';
 import {
   type AppendInput,
   type AppendResult,
   DEFAULT_HISTORY_CAP,
+  EpochCandidates,
   type HistoryPage,
   type MessageStore,
   messageId,
@@ -30,6 +30,7 @@ export class MemoryMessageStore implements MessageStore {
   readonly #rooms = new Map<string, RoomLog>();
   readonly #publish: (message: ChatMessage) => void;
   readonly #cap: number;
+  readonly #epochs = new EpochCandidates();
 
   constructor(options: MemoryMessageStoreOptions = {}) {
     this.#cap = options.historyCap ?? DEFAULT_HISTORY_CAP;
@@ -89,7 +90,7 @@ export class MemoryMessageStore implements MessageStore {
   #log(room: string): RoomLog {
     let log = this.#rooms.get(room);
     if (!log) {
-      log = { epoch: randomBytes(6).toString('hex'), seq: 0, messages: [], idempotency: new Map() };
+      log = { epoch: this.#epochs.next(), seq: 0, messages: [], idempotency: new Map() };
       this.#rooms.set(room, log);
     }
     return log;

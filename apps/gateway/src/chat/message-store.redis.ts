@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type ChatMessage, ChorusError, toUser } from '@chorus/protocol';
 import type { ChainableCommander } from 'ioredis';
 import { roomChannel } from '../bus/room-bus';
@@ -9,6 +8,7 @@ import {
   type AppendResult,
   DEFAULT_HISTORY_CAP,
   DEFAULT_ROOM_TTL_SECONDS,
+  EpochCandidates,
   type HistoryPage,
   type MessageStore,
   messageId,
@@ -239,20 +239,6 @@ export class RedisMessageStore implements MessageStore {
       log: `${base}log`,
       idempotency: `${base}idem`,
     };
-  }
-}
-
-/**
- * Epoch candidates for rooms that have none yet: unique across the cluster (a random prefix per store, then a
- * counter), without drawing random bytes on every call.
- */
-class EpochCandidates {
-  readonly #prefix = randomBytes(5).toString('hex');
-  #counter = 0;
-
-  next(): string {
-    this.#counter += 1;
-    return `${this.#prefix}${this.#counter.toString(36)}`;
   }
 }
 

@@ -149,6 +149,18 @@ describe.each(implementations)('%s', (_name, make) => {
     expect(message.epoch).toBe(empty.epoch);
   });
 
+  it('gives every new room an epoch of its own, and another store (a restart, another gateway) other epochs', async () => {
+    const store = create({});
+    const epochs = new Set<string>();
+    for (let i = 0; i < 50; i++) epochs.add((await store.latest(`new-${i}`, 1)).epoch);
+    expect(epochs.size).toBe(50);
+    const other = create({});
+    // On Redis the room already has its epoch: only a room new to both can show the other store's.
+    const again = (await other.latest('new-of-other', 1)).epoch;
+    expect(epochs.has(again)).toBe(false);
+    for (const epoch of epochs) expect(epoch).toMatch(/^[0-9a-z]{11,}$/);
+  });
+
   it('publishes every append to the gateways hearing its room, in seq order, and no other room', async () => {
     const { store, bus, seen } = await hearing('live');
     await Promise.all(Array.from({ length: 30 }, (_, i) => send(store, 'live', `m${i}`)));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ChatMessage, User } from '@chorus/protocol';
 
 /** What a handler asks the store to append; the store assigns `id`, `epoch` and `seq`. */
@@ -49,4 +50,18 @@ export const DEFAULT_ROOM_TTL_SECONDS = 30 * 24 * 3600;
 
 export function messageId(epoch: string, seq: number): string {
   return `${epoch}:${seq}`;
+}
+
+/**
+ * Epochs for rooms that have none yet: unique across the cluster and across restarts (a random prefix per store,
+ * then a counter), without drawing random bytes (a system call) for every new room.
+ */
+export class EpochCandidates {
+  readonly #prefix = randomBytes(5).toString('hex');
+  #counter = 0;
+
+  next(): string {
+    this.#counter += 1;
+    return `${this.#prefix}${this.#counter.toString(36)}`;
+  }
 }
