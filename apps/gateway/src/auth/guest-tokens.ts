@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { TokenError } from './jwt-verifier';
+import { RandomPool } from './random-pool';
 
 /** Who signs and checks guest tokens, so that no user token can pass for one and no guest token for a user's. */
 const ISSUER = 'chorus';
@@ -9,14 +10,16 @@ const AUDIENCE = 'chorus:guest';
 const GUEST_TOKEN_TTL_S = 90 * 24 * 3600;
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
+const random = new RandomPool();
+
 /** A display name for a guest who did not pick one: `guest-` and four hex digits. */
 export function guestName(): string {
-  return `guest-${randomBytes(2).toString('hex')}`;
+  return `guest-${random.bytes(2).toString('hex')}`;
 }
 
 /** A new guest id: `guest-` and 16 random base64url characters (96 bits). */
 export function newGuestId(): string {
-  return `guest-${randomBytes(12).toString('base64url')}`;
+  return `guest-${random.bytes(12).toString('base64url')}`;
 }
 
 /**
