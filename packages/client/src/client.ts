@@ -3,6 +3,7 @@ import {
   type ChatMessage,
   ChorusError,
   type ClientToServerEvents,
+  type PresenceEvent,
   type RoomJoinResult,
   type ServerToClientEvents,
   type SessionInfo,
@@ -133,18 +134,13 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
       if (s === socket) events.emit('dm', event);
     });
     s.on('presence', (event) => {
-      if (s !== socket) return;
-      if (event.state === 'left') typers.stopped(event.room, event.user.id);
-      events.emit('presence', event);
+      if (s === socket) onPresence(event);
     });
     // Several users came or went at once (a mass reconnect): told to the app one user at a time, as ever.
     s.on('presence:batch', ({ room, joined, left }) => {
       if (s !== socket) return;
-      for (const user of left) {
-        typers.stopped(room, user.id);
-        events.emit('presence', { room, user, state: 'left' });
-      }
-      for (const user of joined) events.emit('presence', { room, user, state: 'joined' });
+      for (const user of left) onPresence({ room, user, state: 'left' });
+      for (const user of joined) onPresence({ room, user, state: 'joined' });
     });
     s.on('typing', (event) => {
       // Another tab of this user typing is not someone else typing.
@@ -277,6 +273,12 @@ export function createChorusClient(options: ChorusClientOptions): ChorusClient {
     events.emit('joined', { room, members: result.members });
     for (const message of tracked.early.splice(0)) onMessage(message);
     for (const w of tracked.waiters.splice(0)) w.resolve(result);
+  }
+
+  /** A user came or went: one who left stops typing there. */
+  function onPresence(event: PresenceEvent): void {
+    if (event.state === 'left') typers.stopped(event.room, event.user.id);
+    events.emit('presence', event);
   }
 
   function onMessage(message: ChatMessage): void {

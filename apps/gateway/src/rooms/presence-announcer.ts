@@ -7,7 +7,7 @@ interface RoomWindow {
   /** Each user's state as last sent, while the room's windows follow one another. */
   sent: Map<string, PresenceEvent['state']>;
   /** Changes waiting for the window to pass, the latest per user. */
-  pending: Map<string, AnnouncedPresence>;
+  readonly pending: Map<string, AnnouncedPresence>;
 }
 
 /**
@@ -72,7 +72,7 @@ export class PresenceAnnouncer {
     const changes = [...window.pending.values()].filter(
       ({ event }) => window.sent.get(event.user.id) !== event.state,
     );
-    window.pending = new Map();
+    window.pending.clear();
     if (changes.length === 0) return false;
     for (const { event } of changes) window.sent.set(event.user.id, event.state);
     window.sentAt = now;
